@@ -1,0 +1,44 @@
+# netpol-lab: every target creates what it needs itself (a virtual environment in .venv).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: lab test install system-deps lint typecheck pytest clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[all]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian packages the browser tests need (Debian's chromium; Playwright's own browsers are not used).
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; \
+	fi
+
+# 1. Install everything and open the course in JupyterLab.
+lab: install
+	$(BIN)/jupyter lab lessons/01-traffic-direction.ipynb
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install system-deps
+	$(BIN)/pytest
+
+# 2. Install everything and run the whole test suite (what .ci/run calls).
+test: install system-deps
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

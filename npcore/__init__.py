@@ -1,0 +1,1 @@
+"""npcore: decide Kubernetes NetworkPolicy connections exactly as Kubernetes does."""

@@ -18,7 +18,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from npcore.cni import DEFAULT_CNI, CNI, cni_info
+from npcore.cni import CNI, DEFAULT_CNI, cni_info
 from npcore.model import NetworkPolicy, Protocol
 
 __all__ = [

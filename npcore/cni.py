@@ -68,9 +68,7 @@ def cni_info(name: str) -> CNI:
     False
     """
     key = name.strip().lower().replace("_", "-").replace(" ", "-")
-    key = {"weave": "weave-net", "weavenet": "weave-net", "kuberouter": "kube-router"}.get(
-        key, key
-    )
+    key = {"weave": "weave-net", "weavenet": "weave-net", "kuberouter": "kube-router"}.get(key, key)
     try:
         return KNOWN_CNIS[key]
     except KeyError:

@@ -89,7 +89,8 @@ class LabelSelector:
     def of(
         cls,
         match_labels: Mapping[str, str] | None = None,
-        match_expressions: tuple[LabelSelectorRequirement, ...] | list[LabelSelectorRequirement] = (),
+        match_expressions: tuple[LabelSelectorRequirement, ...]
+        | list[LabelSelectorRequirement] = (),
     ) -> LabelSelector:
         """Build a selector from a plain mapping (sorted, so equal selectors compare equal)."""
         return cls(tuple(sorted((match_labels or {}).items())), tuple(match_expressions))
@@ -151,7 +152,7 @@ class NetworkPolicyPort:
 
     @property
     def effective_protocol(self) -> Protocol:
-        """"The protocol (TCP, UDP, or SCTP) which traffic must match. If not specified,
+        """ "The protocol (TCP, UDP, or SCTP) which traffic must match. If not specified,
         this field defaults to TCP." (types.go)"""
         return self.protocol if self.protocol is not None else Protocol.TCP
 

@@ -1,0 +1,328 @@
+"""Pure evaluation of one connection, with the reasons for the verdict.
+
+Rules of this file (kubernetes.io "Network Policies" and networking/v1 types.go):
+
+* **Selection.** A policy applies only to pods in its own namespace that its
+  ``spec.podSelector`` selects; ``podSelector: {}`` selects every pod of that namespace.
+* **Isolation, per direction.** A pod is isolated for ingress (egress) when at least one
+  policy selects it with ``Ingress`` (``Egress``) in its effective policyTypes
+  (:meth:`NetworkPolicy.effective_policy_types`).  A pod that is not isolated for a
+  direction allows everything in that direction.
+* **Additive.** An isolated pod allows exactly the union of the rules of every policy
+  that selects it for that direction.  There are no deny rules; order is irrelevant.
+* **Both sides.** A connection from a source to a destination is allowed when the
+  source's egress side AND the destination's ingress side allow it.  An endpoint outside
+  the cluster has no policies: its side always allows.  Replies to an allowed connection
+  are always allowed (policies are about who *starts* a connection).
+* **Self.** "A pod cannot block access to itself": pod -> same pod is always allowed.
+* **Rules.** A rule matches when one of its peers AND one of its ports match; an absent
+  or empty ``from``/``to`` matches every peer, an absent or empty ``ports`` every port.
+* **Enforcement.** On a CNI that does not enforce NetworkPolicy (Flannel), policies are
+  stored and have no effect: every connection to a listening port is allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from npcore.cluster import Cluster, External, Pod, resolve_named_port
+from npcore.ipblock import ipblock_contains
+from npcore.model import (
+    NetworkPolicy,
+    NetworkPolicyEgressRule,
+    NetworkPolicyIngressRule,
+    NetworkPolicyPeer,
+    NetworkPolicyPort,
+    PolicyType,
+    Protocol,
+)
+from npcore.selectors import selector_matches
+
+__all__ = [
+    "Connection",
+    "DirectionVerdict",
+    "Endpoint",
+    "RuleMatch",
+    "RuleMiss",
+    "Verdict",
+    "is_allowed",
+    "peer_matches",
+    "policy_selects",
+    "port_matches",
+    "resolve_port",
+    "rule_matches",
+]
+
+Endpoint = Pod | External
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """A connection attempt: who starts it, to whom, on which port and protocol.
+
+    ``port`` is a number, or the name of one of the destination pod's container ports.
+    """
+
+    src: Endpoint
+    dst: Endpoint
+    port: int | str
+    protocol: Protocol = Protocol.TCP
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMatch:
+    """A rule that admits the connection: ``policy`` (``ns/name``), the rule's index, and
+    which peer and port entry matched (``None``: the rule has no peers / no ports, so it
+    matches all)."""
+
+    policy: str
+    rule_index: int
+    peer_index: int | None
+    port_index: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMiss:
+    """A rule of a selecting policy that does not admit the connection, and why."""
+
+    policy: str
+    rule_index: int
+    peer_ok: bool
+    port_ok: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DirectionVerdict:
+    """One side of a connection: the source's egress or the destination's ingress.
+
+    ``pod`` is ``None`` when that side is outside the cluster (no policy can apply).
+    ``selecting_policies`` are the policies that select the pod *and* have this
+    direction in their effective policyTypes; the pod is isolated when there is one.
+    """
+
+    direction: PolicyType
+    pod: str | None
+    selecting_policies: tuple[str, ...]
+    admitted_by: tuple[RuleMatch, ...]
+    misses: tuple[RuleMiss, ...]
+
+    @property
+    def isolated(self) -> bool:
+        """Whether at least one policy isolates the pod for this direction."""
+        return bool(self.selecting_policies)
+
+    @property
+    def allowed(self) -> bool:
+        """Not isolated, or admitted by at least one rule."""
+        return not self.isolated or bool(self.admitted_by)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The decision on a connection, with every reason that led to it.
+
+    ``port`` is the resolved port number (``None`` when a named port is not defined on
+    the destination, in which case nothing listens and the connection fails).
+    ``policy_allows`` is what the policies decide; ``allowed`` is what happens on this
+    cluster's CNI (everything is allowed where policies are not enforced).
+    """
+
+    connection: Connection
+    port: int | None
+    cni: str
+    enforced: bool
+    self_traffic: bool
+    egress: DirectionVerdict
+    ingress: DirectionVerdict
+
+    @property
+    def policy_allows(self) -> bool:
+        """Whether the policies allow the connection (ignoring the CNI)."""
+        if self.port is None:
+            return False
+        if self.self_traffic:
+            return True
+        return self.egress.allowed and self.ingress.allowed
+
+    @property
+    def allowed(self) -> bool:
+        """Whether the connection succeeds on this cluster."""
+        if self.port is None:
+            return False
+        return self.policy_allows or not self.enforced
+
+
+def resolve_port(dst: Endpoint, port: int | str, protocol: Protocol) -> int | None:
+    """The number a connection to ``port`` reaches: the number itself, or the
+    destination pod's container port of that name and protocol (``None`` if undefined)."""
+    if isinstance(port, int):
+        return port
+    if isinstance(dst, Pod):
+        return resolve_named_port(dst, port, protocol)
+    return None
+
+
+def policy_selects(policy: NetworkPolicy, pod: Pod) -> bool:
+    """A policy selects the pods of its own namespace that its podSelector matches."""
+    return pod.namespace == policy.namespace and selector_matches(policy.pod_selector, pod.labels)
+
+
+def peer_matches(
+    peer: NetworkPolicyPeer,
+    policy_namespace: str,
+    endpoint: Endpoint,
+    namespace_labels: Mapping[str, Mapping[str, str]],
+) -> bool:
+    """Whether one ``from``/``to`` entry matches an endpoint.
+
+    ============  ==================  =======  =========================================
+    podSelector   namespaceSelector   ipBlock  matches
+    ============  ==================  =======  =========================================
+    set           absent              absent   pods of the policy's namespace it selects
+    absent        set                 absent   every pod of the namespaces it selects
+    set           set                 absent   pods it selects in namespaces it selects
+    absent        absent              set      pod or external IPs in cidr, not in except
+    ============  ==================  =======  =========================================
+
+    ``namespaceSelector: {}`` selects every namespace, never an endpoint outside the
+    cluster; only ``ipBlock`` matches externals.  A peer with nothing set is rejected by
+    validation and matches nothing here.
+    """
+    if peer.ip_block is not None:
+        return endpoint.ip is not None and ipblock_contains(peer.ip_block, endpoint.ip)
+    if not isinstance(endpoint, Pod):
+        return False
+    if peer.namespace_selector is None:
+        if peer.pod_selector is None:
+            return False
+        in_namespace = endpoint.namespace == policy_namespace
+    else:
+        labels = namespace_labels.get(endpoint.namespace, {})
+        in_namespace = selector_matches(peer.namespace_selector, labels)
+    if not in_namespace:
+        return False
+    return peer.pod_selector is None or selector_matches(peer.pod_selector, endpoint.labels)
+
+
+def port_matches(entry: NetworkPolicyPort, dst: Endpoint, port: int, protocol: Protocol) -> bool:
+    """Whether one ``ports`` entry matches traffic to ``port``/``protocol`` at ``dst``.
+
+    The protocol must be the entry's (default TCP).  No ``port``: every port of that
+    protocol.  A number: that port, or with ``endPort`` the inclusive range.  A name:
+    the destination pod's container port of that name and protocol, in ingress and
+    egress rules alike; a name the destination does not define matches nothing.
+    """
+    if entry.effective_protocol is not protocol:
+        return False
+    if entry.port is None:
+        return True
+    if isinstance(entry.port, int):
+        if entry.end_port is None:
+            return port == entry.port
+        return entry.port <= port <= entry.end_port
+    return isinstance(dst, Pod) and resolve_named_port(dst, entry.port, protocol) == port
+
+
+def rule_matches(
+    rule: NetworkPolicyIngressRule | NetworkPolicyEgressRule,
+    policy_namespace: str,
+    peer: Endpoint,
+    dst: Endpoint,
+    port: int,
+    protocol: Protocol,
+    namespace_labels: Mapping[str, Mapping[str, str]],
+) -> tuple[int | None, int | None, bool, bool]:
+    """Match a rule: ``(peer_index, port_index, peer_ok, port_ok)``.
+
+    ``peer`` is the other side (the source for ingress, the destination for egress);
+    ``dst`` is the destination, against which named ports resolve.  Indices are ``None``
+    when the rule has no peers (no ports) and so matches all.
+    """
+    peer_index: int | None = None
+    peer_ok = True
+    if rule.peers:
+        peer_ok = False
+        for i, candidate in enumerate(rule.peers):
+            if peer_matches(candidate, policy_namespace, peer, namespace_labels):
+                peer_index, peer_ok = i, True
+                break
+    port_index: int | None = None
+    port_ok = True
+    if rule.ports:
+        port_ok = False
+        for i, entry in enumerate(rule.ports):
+            if port_matches(entry, dst, port, protocol):
+                port_index, port_ok = i, True
+                break
+    return peer_index, port_index, peer_ok, port_ok
+
+
+def _direction(
+    cluster: Cluster,
+    direction: PolicyType,
+    pod: Endpoint,
+    other: Endpoint,
+    dst: Endpoint,
+    port: int | None,
+    protocol: Protocol,
+    namespace_labels: Mapping[str, Mapping[str, str]],
+) -> DirectionVerdict:
+    if not isinstance(pod, Pod):
+        return DirectionVerdict(direction, None, (), (), ())
+    selecting: list[str] = []
+    admitted: list[RuleMatch] = []
+    misses: list[RuleMiss] = []
+    for policy in cluster.policies:
+        if direction not in policy.effective_policy_types() or not policy_selects(policy, pod):
+            continue
+        selecting.append(policy.key)
+        rules: tuple[NetworkPolicyIngressRule | NetworkPolicyEgressRule, ...] = policy.rules(
+            direction
+        )
+        for index, rule in enumerate(rules):
+            if port is None:
+                misses.append(RuleMiss(policy.key, index, True, False))
+                continue
+            peer_i, port_i, peer_ok, port_ok = rule_matches(
+                rule, policy.namespace, other, dst, port, protocol, namespace_labels
+            )
+            if peer_ok and port_ok:
+                admitted.append(RuleMatch(policy.key, index, peer_i, port_i))
+            else:
+                misses.append(RuleMiss(policy.key, index, peer_ok, port_ok))
+    return DirectionVerdict(direction, pod.key, tuple(selecting), tuple(admitted), tuple(misses))
+
+
+def is_allowed(cluster: Cluster, connection: Connection) -> Verdict:
+    """Decide ``connection`` on ``cluster`` and record why.
+
+    >>> from npcore.cluster import Cluster, Pod
+    >>> from npcore.model import NetworkPolicy
+    >>> a, b = Pod("x", "a", {"app": "a"}), Pod("x", "b", {"app": "b"})
+    >>> deny = NetworkPolicy("deny-all", "x")  # selects every pod of x, no ingress rules
+    >>> c = Cluster.build(pods=[a, b], policies=[deny])
+    >>> is_allowed(c, Connection(c.pod("x/a"), c.pod("x/b"), 80)).allowed
+    False
+    >>> is_allowed(c.with_cni("flannel"), Connection(c.pod("x/a"), c.pod("x/b"), 80)).allowed
+    True
+    """
+    src, dst = connection.src, connection.dst
+    port = resolve_port(dst, connection.port, connection.protocol)
+    labels = cluster.namespace_labels()
+    egress = _direction(
+        cluster, PolicyType.EGRESS, src, dst, dst, port, connection.protocol, labels
+    )
+    ingress = _direction(
+        cluster, PolicyType.INGRESS, dst, src, dst, port, connection.protocol, labels
+    )
+    self_traffic = isinstance(src, Pod) and isinstance(dst, Pod) and src.key == dst.key
+    return Verdict(
+        connection=connection,
+        port=port,
+        cni=cluster.cni,
+        enforced=cluster.enforced,
+        self_traffic=self_traffic,
+        egress=egress,
+        ingress=ingress,
+    )

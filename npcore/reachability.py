@@ -1,0 +1,526 @@
+"""All-pairs reachability: the single-port truth table and the full connectivity map.
+
+Rules of this file:
+
+* The verdicts are exactly those of :func:`npcore.engine.is_allowed` (a property test
+  checks every pair); this module only computes them many at a time.
+* Peers are the cluster's pods, then its externals, named ``namespace/pod`` and by name.
+* Pods that no selector, ipBlock or named port can tell apart form one *class*
+  (the replicas of a Deployment, typically); every decision is made once per pair of
+  classes with Python integers as bit sets, then read back per pair of peers.
+* Self traffic (a pod to itself) is always allowed; traffic between two externals is
+  not governed by any policy and counts as allowed; on a CNI that does not enforce
+  policies every pair is allowed.  A named port that the destination does not define
+  reaches nothing, so that cell is denied whatever the policies say.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from npcore.cluster import Cluster, External, Pod, resolve_named_port
+from npcore.engine import Endpoint
+from npcore.ipblock import ipblock_networks
+from npcore.model import (
+    IPBlock,
+    LabelSelector,
+    NetworkPolicy,
+    NetworkPolicyPeer,
+    NetworkPolicyPort,
+    PolicyType,
+    Protocol,
+)
+from npcore.ports import ALL_PORTS, NO_PORTS, PortSet
+from npcore.selectors import selector_matches
+
+__all__ = ["ConnectivityMap", "Matrix", "connectivity_map", "matrix", "peer_name"]
+
+
+def peer_name(peer: Endpoint) -> str:
+    """``namespace/pod`` for a pod, the name for an external."""
+    return peer.key
+
+
+def sum_bits(values: Iterable[int]) -> int:
+    """The union (bitwise OR) of bit sets."""
+    result = 0
+    for value in values:
+        result |= value
+    return result
+
+
+def _bits(value: int) -> Iterator[int]:
+    """Indices of the set bits of ``value``."""
+    while value:
+        low = value & -value
+        yield low.bit_length() - 1
+        value ^= low
+
+
+@dataclass(slots=True)
+class _Rule:
+    policy: int
+    direction: PolicyType
+    ports: tuple[NetworkPolicyPort, ...]  # empty: all ports
+    peers: int  # bit set over classes
+
+
+@dataclass(slots=True)
+class _Compiled:
+    """The cluster reduced to classes of interchangeable peers, rules as bit sets."""
+
+    cluster: Cluster
+    peers: tuple[Endpoint, ...]
+    class_of: tuple[int, ...]
+    reps: list[Endpoint]
+    all_classes: int
+    rules: list[_Rule] = field(default_factory=list)
+    policy_rules: dict[tuple[int, PolicyType], list[int]] = field(default_factory=dict)
+    # per class: the policies isolating it, per direction
+    isolating: dict[PolicyType, list[list[int]]] = field(default_factory=dict)
+    member: list[int] = field(default_factory=list)  # per class: bit set over rule ids
+
+
+def _ip_key(ip: str | None) -> tuple[int, int] | None:
+    if not ip:
+        return None
+    address = ipaddress.ip_address(ip)
+    return address.version, int(address)
+
+
+def _block_ranges(block: IPBlock) -> tuple[int, int, int, list[tuple[int, int]]]:
+    cidr, excepts = ipblock_networks(block)
+    return (
+        cidr.version,
+        int(cidr.network_address),
+        int(cidr.broadcast_address),
+        [
+            (int(e.network_address), int(e.broadcast_address))
+            for e in excepts
+            if e.version == cidr.version
+        ],
+    )
+
+
+def _compile(cluster: Cluster) -> _Compiled:
+    peers: tuple[Endpoint, ...] = cluster.peers()
+    policies = cluster.policies if cluster.enforced else ()
+    # Every distinct ipBlock used by an effective rule.
+    blocks: dict[IPBlock, int] = {}
+    for policy in policies:
+        for direction in (PolicyType.INGRESS, PolicyType.EGRESS):
+            for rule in policy.rules(direction):
+                for peer in rule.peers or ():
+                    if peer.ip_block is not None and peer.ip_block not in blocks:
+                        blocks[peer.ip_block] = len(blocks)
+    block_ranges = [_block_ranges(b) for b in blocks]
+
+    def ip_mask(ip: str | None) -> int:
+        key = _ip_key(ip)
+        if key is None:
+            return 0
+        version, value = key
+        mask = 0
+        for i, (v, lo, hi, excepts) in enumerate(block_ranges):
+            if v == version and lo <= value <= hi and not any(a <= value <= b for a, b in excepts):
+                mask |= 1 << i
+        return mask
+
+    # Classes of interchangeable peers.
+    group_ids: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
+    class_ids: dict[tuple[object, ...], int] = {}
+    class_of: list[int] = []
+    reps: list[Endpoint] = []
+    class_group: list[int] = []  # -1 for externals
+    class_ipmask: list[int] = []
+    for endpoint in peers:
+        mask = ip_mask(endpoint.ip)
+        if isinstance(endpoint, Pod):
+            gkey = (endpoint.namespace, tuple(sorted(endpoint.labels.items())))
+            gid = group_ids.setdefault(gkey, len(group_ids))
+            ckey: tuple[object, ...] = ("pod", gid, mask, endpoint.ports)
+        else:
+            gid = -1
+            ckey = ("ext", mask)
+        cid = class_ids.get(ckey)
+        if cid is None:
+            cid = class_ids[ckey] = len(reps)
+            reps.append(endpoint)
+            class_group.append(gid)
+            class_ipmask.append(mask)
+        class_of.append(cid)
+    n_classes = len(reps)
+    all_classes = (1 << n_classes) - 1
+    compiled = _Compiled(cluster, peers, tuple(class_of), reps, all_classes)
+
+    # Label groups, by namespace, as class bit sets.
+    groups_by_ns: dict[str, list[tuple[Mapping[str, str], int]]] = {}
+    group_classes = [0] * len(group_ids)
+    for cid, gid in enumerate(class_group):
+        if gid >= 0:
+            group_classes[gid] |= 1 << cid
+    for (namespace, labels), gid in group_ids.items():
+        groups_by_ns.setdefault(namespace, []).append((dict(labels), group_classes[gid]))
+    block_classes = [0] * len(blocks)
+    for cid, mask in enumerate(class_ipmask):
+        for i in _bits(mask):
+            block_classes[i] |= 1 << cid
+    ns_labels = cluster.namespace_labels()
+    for namespace in groups_by_ns:
+        ns_labels.setdefault(namespace, cluster.namespace(namespace).labels)
+
+    selector_cache: dict[tuple[str, LabelSelector | None, LabelSelector | None], int] = {}
+
+    def pods_selected(
+        namespace: str | None, ns_sel: LabelSelector | None, pod_sel: LabelSelector | None
+    ) -> int:
+        """Classes of pods in ``namespace`` (or in namespaces ``ns_sel`` selects) that
+        ``pod_sel`` selects (``None``: every pod)."""
+        key = (namespace or "", ns_sel, pod_sel)
+        cached = selector_cache.get(key)
+        if cached is not None:
+            return cached
+        if ns_sel is None:
+            namespaces = [namespace] if namespace in groups_by_ns else []
+        else:
+            namespaces = [ns for ns in groups_by_ns if selector_matches(ns_sel, ns_labels[ns])]
+        result = 0
+        for ns in namespaces:
+            for labels, classes in groups_by_ns[ns]:
+                if pod_sel is None or selector_matches(pod_sel, labels):
+                    result |= classes
+        selector_cache[key] = result
+        return result
+
+    def peer_classes(peer: NetworkPolicyPeer, policy_namespace: str) -> int:
+        if peer.ip_block is not None:
+            return block_classes[blocks[peer.ip_block]]
+        if peer.namespace_selector is None and peer.pod_selector is None:
+            return 0
+        return pods_selected(
+            policy_namespace if peer.namespace_selector is None else None,
+            peer.namespace_selector,
+            peer.pod_selector,
+        )
+
+    compiled.isolating = {d: [[] for _ in range(n_classes)] for d in PolicyType}
+    for pindex, policy in enumerate(policies):
+        selected = pods_selected(policy.namespace, None, policy.pod_selector)
+        for direction in policy.effective_policy_types():
+            for cid in _bits(selected):
+                compiled.isolating[direction][cid].append(pindex)
+            ids: list[int] = []
+            for rule in policy.rules(direction):
+                if rule.peers:
+                    members = 0
+                    for peer in rule.peers:
+                        members |= peer_classes(peer, policy.namespace)
+                else:
+                    members = all_classes
+                ids.append(len(compiled.rules))
+                compiled.rules.append(_Rule(pindex, direction, tuple(rule.ports or ()), members))
+            compiled.policy_rules[(pindex, direction)] = ids
+    member = [0] * n_classes
+    everywhere = 0
+    for rid, compiled_rule in enumerate(compiled.rules):
+        if compiled_rule.peers == all_classes:
+            everywhere |= 1 << rid
+            continue
+        for cid in _bits(compiled_rule.peers):
+            member[cid] |= 1 << rid
+    compiled.member = [m | everywhere for m in member]
+    return compiled
+
+
+def _entry_ports(entry: NetworkPolicyPort, dst: Endpoint) -> PortSet:
+    """The ports one ``ports`` entry admits at ``dst`` (named ports resolved there)."""
+    protocol = entry.effective_protocol
+    if entry.port is None:
+        return PortSet.of(protocol)
+    if isinstance(entry.port, int):
+        return PortSet.of(protocol, entry.port, entry.end_port)
+    number = resolve_named_port(dst, entry.port, protocol) if isinstance(dst, Pod) else None
+    return NO_PORTS if number is None else PortSet.of(protocol, number)
+
+
+@dataclass(frozen=True, slots=True)
+class Matrix:
+    """The truth table for one port and protocol over every ordered pair of peers.
+
+    ``port`` is the number or name probed; a name resolves per destination pod.
+    """
+
+    port: int | str
+    protocol: Protocol
+    cni: str
+    enforced: bool
+    peers: tuple[str, ...]
+    _class_of: tuple[int, ...]
+    _rows: tuple[int, ...]  # per source class: bit set over destination classes
+    _reachable: int  # classes on which the probed port exists
+    _index: Mapping[str, int]
+
+    def allowed(self, src: str, dst: str) -> bool:
+        """Whether ``src`` may open a connection to ``dst`` (peer names)."""
+        return self.allowed_at(self._index[src], self._index[dst])
+
+    def allowed_at(self, i: int, j: int) -> bool:
+        """Same as :meth:`allowed`, by peer index."""
+        dst_class = self._class_of[j]
+        if not self._reachable >> dst_class & 1:
+            return False
+        if i == j or not self.enforced:
+            return True
+        return bool(self._rows[self._class_of[i]] >> dst_class & 1)
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON shape of ``npcore matrix --format json``."""
+        allowed = {
+            src: {dst: self.allowed_at(i, j) for j, dst in enumerate(self.peers)}
+            for i, src in enumerate(self.peers)
+        }
+        return {
+            "port": self.port,
+            "protocol": str(self.protocol),
+            "cni": self.cni,
+            "enforced": self.enforced,
+            "peers": list(self.peers),
+            "allowed": allowed,
+        }
+
+
+def matrix(cluster: Cluster, port: int | str, protocol: Protocol = Protocol.TCP) -> Matrix:
+    """Every ordered pair of peers, for one port (number or name) and protocol.
+
+    >>> from npcore.cluster import Cluster, Pod
+    >>> from npcore.model import NetworkPolicy
+    >>> c = Cluster.build(pods=[Pod("x", "a"), Pod("x", "b")], policies=[NetworkPolicy("deny", "x")])
+    >>> m = matrix(c, 80)
+    >>> m.allowed("x/a", "x/b"), m.allowed("x/a", "x/a")
+    (False, True)
+    """
+    compiled = _compile(cluster)
+    reps = compiled.reps
+    n = len(reps)
+    all_classes = compiled.all_classes
+    # The number probed at each destination class (None: the named port is not there).
+    numbers: list[int | None] = [
+        port
+        if isinstance(port, int)
+        else (resolve_named_port(rep, port, protocol) if isinstance(rep, Pod) else None)
+        for rep in reps
+    ]
+    reachable = 0
+    by_number: dict[int, int] = {}
+    for cid, number in enumerate(numbers):
+        if number is not None:
+            reachable |= 1 << cid
+            by_number[number] = by_number.get(number, 0) | 1 << cid
+    named_cache: dict[str, int] = {}
+
+    def entry_classes(entry: NetworkPolicyPort) -> int:
+        if entry.effective_protocol is not protocol:
+            return 0
+        if entry.port is None:
+            return all_classes
+        if isinstance(entry.port, int):
+            lo, hi = entry.port, entry.end_port or entry.port
+            return sum_bits(c for number, c in by_number.items() if lo <= number <= hi)
+        name = entry.port
+        if name not in named_cache:
+            named_cache[name] = sum_bits(
+                1 << cid
+                for cid, rep in enumerate(reps)
+                if isinstance(rep, Pod)
+                and numbers[cid] is not None
+                and resolve_named_port(rep, name, protocol) == numbers[cid]
+            )
+        return named_cache[name]
+
+    port_ok = []
+    for rule in compiled.rules:
+        if not rule.ports:
+            port_ok.append(all_classes)
+        else:
+            port_ok.append(sum_bits(entry_classes(e) for e in rule.ports))
+
+    # Egress: per policy, the destination classes its rules admit.
+    egress_of_policy: dict[int, int] = {}
+
+    def egress_allows(pindex: int) -> int:
+        if pindex not in egress_of_policy:
+            egress_of_policy[pindex] = sum_bits(
+                compiled.rules[r].peers & port_ok[r]
+                for r in compiled.policy_rules.get((pindex, PolicyType.EGRESS), [])
+            )
+        return egress_of_policy[pindex]
+
+    egress_row: list[int] = []
+    for cid in range(n):
+        isolating = compiled.isolating[PolicyType.EGRESS][cid] if compiled.isolating else []
+        if not isolating:
+            egress_row.append(all_classes)
+        else:
+            egress_row.append(sum_bits(egress_allows(p) for p in isolating))
+    # Ingress: per destination class, the source classes admitted; then transpose.
+    transposed = [0] * n
+    by_sources: dict[int, int] = {}
+    open_dsts = 0
+    for cid in range(n):
+        isolating = compiled.isolating[PolicyType.INGRESS][cid] if compiled.isolating else []
+        if not isolating:
+            open_dsts |= 1 << cid
+            continue
+        bit = 1 << cid
+        sources = 0
+        for p in isolating:
+            for r in compiled.policy_rules.get((p, PolicyType.INGRESS), []):
+                if port_ok[r] & bit:
+                    sources |= compiled.rules[r].peers
+        by_sources[sources] = by_sources.get(sources, 0) | bit
+    for sources, dsts in by_sources.items():
+        for src in _bits(sources):
+            transposed[src] |= dsts
+    rows = tuple(egress_row[c] & (transposed[c] | open_dsts) for c in range(n))
+    names = tuple(peer_name(p) for p in compiled.peers)
+    return Matrix(
+        port=port,
+        protocol=protocol,
+        cni=cluster.cni,
+        enforced=cluster.enforced,
+        peers=names,
+        _class_of=compiled.class_of,
+        _rows=rows,
+        _reachable=reachable,
+        _index={name: i for i, name in enumerate(names)},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectivityMap:
+    """For every ordered pair of peers, the ports and protocols on which it is allowed."""
+
+    cni: str
+    enforced: bool
+    peers: tuple[str, ...]
+    _class_of: tuple[int, ...]
+    _cells: tuple[tuple[PortSet, ...], ...]
+    _index: Mapping[str, int]
+
+    def ports(self, src: str, dst: str) -> PortSet:
+        """The allowed ports from ``src`` to ``dst`` (peer names)."""
+        return self.ports_at(self._index[src], self._index[dst])
+
+    def ports_at(self, i: int, j: int) -> PortSet:
+        """Same as :meth:`ports`, by peer index."""
+        if i == j or not self.enforced:
+            return ALL_PORTS
+        return self._cells[self._class_of[i]][self._class_of[j]]
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON shape of ``npcore matrix --format json`` without ``--port``."""
+        cache: dict[PortSet, list[str]] = {}
+        allowed: dict[str, dict[str, list[str]]] = {}
+        for i, src in enumerate(self.peers):
+            row: dict[str, list[str]] = {}
+            for j, dst in enumerate(self.peers):
+                cell = self.ports_at(i, j)
+                if cell not in cache:
+                    cache[cell] = cell.describe()
+                row[dst] = list(cache[cell])
+            allowed[src] = row
+        return {
+            "port": None,
+            "protocol": None,
+            "cni": self.cni,
+            "enforced": self.enforced,
+            "peers": list(self.peers),
+            "allowed": allowed,
+        }
+
+
+def connectivity_map(cluster: Cluster) -> ConnectivityMap:
+    """The allowed ports and protocols of every ordered pair of peers.
+
+    >>> from npcore.cluster import Cluster, Pod
+    >>> from npcore.model import NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPort
+    >>> only_80 = NetworkPolicy("web", "x", ingress=(NetworkPolicyIngressRule(ports=(NetworkPolicyPort(port=80),)),))
+    >>> c = Cluster.build(pods=[Pod("x", "a"), Pod("x", "b")], policies=[only_80])
+    >>> connectivity_map(c).ports("x/a", "x/b").describe()
+    ['TCP 80']
+    """
+    compiled = _compile(cluster)
+    reps = compiled.reps
+    n = len(reps)
+    rules = compiled.rules
+    named_rules = 0
+    for rid, rule in enumerate(rules):
+        if any(isinstance(e.port, str) for e in rule.ports):
+            named_rules |= 1 << rid
+    rule_masks: dict[PolicyType, list[int]] = {}
+    for direction in PolicyType:
+        masks = []
+        for cid in range(n):
+            mask = 0
+            for p in compiled.isolating[direction][cid] if compiled.isolating else []:
+                for r in compiled.policy_rules.get((p, direction), []):
+                    mask |= 1 << r
+            masks.append(mask)
+        rule_masks[direction] = masks
+    union_cache: dict[tuple[int, tuple[object, ...] | None], PortSet] = {}
+
+    def union(mask: int, dst: Endpoint) -> PortSet:
+        key = (mask, (dst.ports if isinstance(dst, Pod) else ()) if mask & named_rules else None)
+        cached = union_cache.get(key)
+        if cached is None:
+            cached = NO_PORTS
+            for r in _bits(mask):
+                rule = rules[r]
+                if not rule.ports:
+                    cached = ALL_PORTS
+                    break
+                for entry in rule.ports:
+                    cached = cached.union(_entry_ports(entry, dst))
+            union_cache[key] = cached
+        return cached
+
+    meet_cache: dict[tuple[PortSet, PortSet], PortSet] = {}
+    egress_isolated = [bool(x) for x in compiled.isolating.get(PolicyType.EGRESS, [[]] * n)]
+    ingress_isolated = [bool(x) for x in compiled.isolating.get(PolicyType.INGRESS, [[]] * n)]
+    cells: list[tuple[PortSet, ...]] = []
+    for a in range(n):
+        row: list[PortSet] = []
+        e_mask = rule_masks[PolicyType.EGRESS][a]
+        member_a = compiled.member[a] if compiled.member else 0
+        for b in range(n):
+            dst = reps[b]
+            e = union(e_mask & compiled.member[b], dst) if egress_isolated[a] else ALL_PORTS
+            if e.is_empty:
+                row.append(NO_PORTS)
+                continue
+            i = (
+                union(rule_masks[PolicyType.INGRESS][b] & member_a, dst)
+                if ingress_isolated[b]
+                else ALL_PORTS
+            )
+            key = (e, i)
+            cell = meet_cache.get(key)
+            if cell is None:
+                cell = meet_cache[key] = e.intersection(i)
+            row.append(cell)
+        cells.append(tuple(row))
+    names = tuple(peer_name(p) for p in compiled.peers)
+    return ConnectivityMap(
+        cni=cluster.cni,
+        enforced=cluster.enforced,
+        peers=names,
+        _class_of=compiled.class_of,
+        _cells=tuple(cells),
+        _index={name: i for i, name in enumerate(names)},
+    )
+
+
+# Keep the names of the value types importable from here for convenience.
+_ = (External, NetworkPolicy)

@@ -102,8 +102,8 @@ def _regex_error(msg: str, fmt: str, *examples: str) -> str:
     """``RegexError``: the message, examples and the regex used."""
     if not examples:
         return f"{msg} (regex used for validation is '{fmt}')"
-    shown = " or ".join(f"'{e}'," for e in examples)
-    return f"{msg} (e.g. {shown} regex used for validation is '{fmt}')"
+    shown = "".join((" or " if i else "") + f"'{e}', " for i, e in enumerate(examples))
+    return f"{msg} (e.g. {shown}regex used for validation is '{fmt}')"
 
 
 def _max_len_error(length: int) -> str:
@@ -202,7 +202,7 @@ def is_valid_port_name(port: str) -> list[str]:
 _CIDR_SHAPE_RE = re.compile(r"[0-9A-Fa-f:.]+/[0-9]+")
 _CIDR_INVALID = "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"
 _CIDR_LEADING_ZEROS = "must not have leading 0s in IP or prefix length"
-_IPV4_LEADING_ZERO_RE = re.compile(r"(^|[.:])0[0-9]")
+_IPV4_LEADING_ZERO_RE = re.compile(r"(^|\.)0[0-9]")
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -217,7 +217,7 @@ def parse_cidr(value: str) -> tuple[IPNetwork | None, str | None]:
     address, _, length = value.partition("/")
     if len(length) > 3:
         return None, _CIDR_INVALID
-    if "." in address and _IPV4_LEADING_ZERO_RE.search(address):
+    if "." in address and _IPV4_LEADING_ZERO_RE.search(address.rpartition(":")[2]):
         try:
             ipaddress.ip_network(_strip_zeros(address) + "/" + length, strict=False)
         except ValueError:

@@ -1,0 +1,493 @@
+"""The worlds the lessons talk about, built as npcore values.
+
+Rules of this file:
+
+* Every scene is a function returning a fresh :class:`npcore.Cluster`; nothing here draws.
+* The running story is the three-tier shop of the course (``web`` -> ``api`` -> ``db``,
+  plus a ``user`` outside the cluster); the other scenes serve single lessons.
+* Policies are shown to learners as YAML (the ``*_YAML`` constants) and used by the
+  scenes as npcore values (:func:`db_policy`, :func:`lockdown_policies`); a test checks
+  that npcore's loader decodes each YAML constant to exactly those values.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from npcore import (
+    NAMESPACE_NAME_LABEL,
+    Cluster,
+    ContainerPort,
+    External,
+    LabelSelector,
+    Namespace,
+    NetworkPolicy,
+    NetworkPolicyEgressRule,
+    NetworkPolicyIngressRule,
+    NetworkPolicyPeer,
+    NetworkPolicyPort,
+    Pod,
+    PolicyType,
+    Protocol,
+    Service,
+    ServicePort,
+)
+
+if TYPE_CHECKING:
+    from lessonkit.diagrams import Flow
+
+__all__ = [
+    "API_INGRESS_YAML",
+    "DB_POLICY_AND_BUG_YAML",
+    "DB_POLICY_OR_BUG_YAML",
+    "DB_POLICY_YAML",
+    "DEFAULT_DENY_YAML",
+    "LOCKDOWN_YAML",
+    "SERVICE_PORT_BUG_YAML",
+    "USER_IP",
+    "db_policy",
+    "lockdown_policies",
+    "multi_namespace",
+    "policies_from_yaml",
+    "three_tier",
+    "three_tier_flows",
+    "x_y_z",
+]
+
+USER_IP = "203.0.113.10"
+
+# --- the policies of the three-tier story -----------------------------------------------
+
+DB_POLICY_YAML = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: db-policy
+  namespace: shop
+spec:
+  podSelector:
+    matchLabels:
+      role: db
+  policyTypes:
+  - Ingress
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels:
+          name: api-pod
+    ports:
+    - protocol: TCP
+      port: 3306
+"""
+
+API_INGRESS_YAML = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: api-policy
+  namespace: shop
+spec:
+  podSelector:
+    matchLabels:
+      name: api-pod
+  policyTypes:
+  - Ingress
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels:
+          name: web-pod
+    ports:
+    - protocol: TCP
+      port: 8080
+"""
+
+DEFAULT_DENY_YAML = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny
+  namespace: shop
+spec:
+  podSelector: {}
+  policyTypes:
+  - Ingress
+  - Egress
+"""
+
+LOCKDOWN_YAML = (
+    DEFAULT_DENY_YAML
+    + """\
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-dns
+  namespace: shop
+spec:
+  podSelector: {}
+  policyTypes:
+  - Egress
+  egress:
+  - to:
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: kube-system
+      podSelector:
+        matchLabels:
+          k8s-app: kube-dns
+    ports:
+    - protocol: UDP
+      port: 53
+    - protocol: TCP
+      port: 53
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: web
+  namespace: shop
+spec:
+  podSelector:
+    matchLabels:
+      name: web-pod
+  policyTypes:
+  - Ingress
+  - Egress
+  ingress:
+  - ports:
+    - protocol: TCP
+      port: 80
+  egress:
+  - to:
+    - podSelector:
+        matchLabels:
+          name: api-pod
+    ports:
+    - protocol: TCP
+      port: 8080
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: api
+  namespace: shop
+spec:
+  podSelector:
+    matchLabels:
+      name: api-pod
+  policyTypes:
+  - Ingress
+  - Egress
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels:
+          name: web-pod
+    ports:
+    - protocol: TCP
+      port: 8080
+  egress:
+  - to:
+    - podSelector:
+        matchLabels:
+          role: db
+    ports:
+    - protocol: TCP
+      port: 3306
+---
+"""
+    + DB_POLICY_YAML
+)
+
+# The classic mistakes of lesson 05, each a variant of DB_POLICY_YAML.
+
+DB_POLICY_OR_BUG_YAML = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: db-policy
+  namespace: shop
+spec:
+  podSelector:
+    matchLabels:
+      role: db
+  policyTypes:
+  - Ingress
+  ingress:
+  - from:
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: shop
+    - podSelector:
+        matchLabels:
+          name: api-pod
+    ports:
+    - protocol: TCP
+      port: 3306
+"""
+
+DB_POLICY_AND_BUG_YAML = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: db-policy
+  namespace: shop
+spec:
+  podSelector:
+    matchLabels:
+      role: db
+  policyTypes:
+  - Ingress
+  ingress:
+  - from:
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: shop
+      podSelector:
+        matchLabels:
+          name: api-pod
+    ports:
+    - protocol: TCP
+      port: 3306
+"""
+
+SERVICE_PORT_BUG_YAML = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: api-policy
+  namespace: shop
+spec:
+  podSelector:
+    matchLabels:
+      name: api-pod
+  policyTypes:
+  - Ingress
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels:
+          name: web-pod
+    ports:
+    - protocol: TCP
+      port: 80
+"""
+
+
+def policies_from_yaml(text: str, filename: str = "<lesson>") -> tuple[NetworkPolicy, ...]:
+    """The NetworkPolicies in ``text`` (one or more YAML documents), decoded by npcore."""
+    from npcore.load import parse_policies
+
+    return parse_policies(text, filename)
+
+
+def _pods(labels: dict[str, str]) -> NetworkPolicyPeer:
+    return NetworkPolicyPeer(pod_selector=LabelSelector.of(labels))
+
+
+def _tcp(port: int) -> NetworkPolicyPort:
+    return NetworkPolicyPort(Protocol.TCP, port)
+
+
+_INGRESS = (PolicyType.INGRESS,)
+_BOTH = (PolicyType.INGRESS, PolicyType.EGRESS)
+
+
+def db_policy(namespace: str = "shop") -> NetworkPolicy:
+    """``db-policy`` (:data:`DB_POLICY_YAML`): the db accepts only the api pod, on TCP 3306."""
+    return NetworkPolicy(
+        "db-policy",
+        namespace,
+        LabelSelector.of({"role": "db"}),
+        ingress=(NetworkPolicyIngressRule((_tcp(3306),), (_pods({"name": "api-pod"}),)),),
+        policy_types=_INGRESS,
+    )
+
+
+def lockdown_policies(namespace: str = "shop") -> tuple[NetworkPolicy, ...]:
+    """:data:`LOCKDOWN_YAML`: default deny both ways, DNS to kube-dns, and the five rules."""
+    dns = NetworkPolicyPeer(
+        pod_selector=LabelSelector.of({"k8s-app": "kube-dns"}),
+        namespace_selector=LabelSelector.of({NAMESPACE_NAME_LABEL: "kube-system"}),
+    )
+    return (
+        NetworkPolicy("default-deny", namespace, LabelSelector(), policy_types=_BOTH),
+        NetworkPolicy(
+            "allow-dns",
+            namespace,
+            LabelSelector(),
+            egress=(
+                NetworkPolicyEgressRule(
+                    (NetworkPolicyPort(Protocol.UDP, 53), _tcp(53)),
+                    (dns,),
+                ),
+            ),
+            policy_types=(PolicyType.EGRESS,),
+        ),
+        NetworkPolicy(
+            "web",
+            namespace,
+            LabelSelector.of({"name": "web-pod"}),
+            ingress=(NetworkPolicyIngressRule((_tcp(80),)),),
+            egress=(NetworkPolicyEgressRule((_tcp(8080),), (_pods({"name": "api-pod"}),)),),
+            policy_types=_BOTH,
+        ),
+        NetworkPolicy(
+            "api",
+            namespace,
+            LabelSelector.of({"name": "api-pod"}),
+            ingress=(NetworkPolicyIngressRule((_tcp(8080),), (_pods({"name": "web-pod"}),)),),
+            egress=(NetworkPolicyEgressRule((_tcp(3306),), (_pods({"role": "db"}),)),),
+            policy_types=_BOTH,
+        ),
+        db_policy(namespace),
+    )
+
+
+# --- scenes -------------------------------------------------------------------------------
+
+
+def _kube_dns() -> Pod:
+    return Pod(
+        "kube-system",
+        "coredns",
+        {"k8s-app": "kube-dns"},
+        ports=(
+            ContainerPort(53, Protocol.UDP, "dns"),
+            ContainerPort(53, Protocol.TCP, "dns-tcp"),
+        ),
+    )
+
+
+def three_tier(
+    *,
+    namespace: str = "shop",
+    with_db_policy: bool = False,
+    with_dns: bool = False,
+    lockdown: bool = False,
+    cni: str = "calico",
+) -> Cluster:
+    """The shop: pods ``web``, ``api`` and ``db``, their Services, and a ``user`` outside.
+
+    ``with_db_policy`` adds ``db-policy`` (:data:`DB_POLICY_YAML`); ``lockdown`` adds every
+    policy of :data:`LOCKDOWN_YAML` (and implies ``with_dns``, the kube-dns pod in
+    ``kube-system``).  Policies are written for namespace ``shop``.
+
+    >>> shop = three_tier()
+    >>> [p.key for p in shop.pods]
+    ['shop/web', 'shop/api', 'shop/db']
+    """
+    pods = [
+        Pod(
+            namespace,
+            "web",
+            {"name": "web-pod", "tier": "frontend"},
+            ip="10.244.1.10",
+            ports=(ContainerPort(80, Protocol.TCP, "http"),),
+        ),
+        Pod(
+            namespace,
+            "api",
+            {"name": "api-pod", "tier": "backend"},
+            ip="10.244.2.20",
+            ports=(ContainerPort(8080, Protocol.TCP, "http"),),
+        ),
+        Pod(
+            namespace,
+            "db",
+            {"role": "db", "tier": "database"},
+            ip="10.244.3.30",
+            ports=(ContainerPort(3306, Protocol.TCP, "mysql"),),
+        ),
+    ]
+    if with_dns or lockdown:
+        pods.append(_kube_dns())
+    services = [
+        Service(namespace, "web", {"name": "web-pod"}, (ServicePort(80, "http"),)),
+        Service(namespace, "api", {"name": "api-pod"}, (ServicePort(80, 8080),)),
+        Service(namespace, "db", {"role": "db"}, (ServicePort(3306, "mysql"),)),
+    ]
+    policies: list[NetworkPolicy] = []
+    if lockdown:
+        policies.extend(lockdown_policies())
+    elif with_db_policy:
+        policies.append(db_policy())
+    return Cluster.build(
+        namespaces=[Namespace.named(namespace)],
+        pods=pods,
+        services=services,
+        policies=policies,
+        externals=[External("user", USER_IP)],
+        cni=cni,
+    )
+
+
+def three_tier_flows(namespace: str = "shop", *, with_dns: bool = False) -> list[Flow]:
+    """The shop's flows: user->web:80, web->api:8080, api->db:3306 and the unwanted
+    web->db:3306 (plus web's DNS lookup with ``with_dns``)."""
+    from lessonkit.diagrams import Flow
+
+    ns = namespace
+    flows = [
+        Flow("user", f"{ns}/web", 80, label="user -> web"),
+        Flow(f"{ns}/web", f"{ns}/api", 8080, label="web -> api"),
+        Flow(f"{ns}/api", f"{ns}/db", 3306, label="api -> db"),
+        Flow(f"{ns}/web", f"{ns}/db", 3306, label="web -> db (unwanted)"),
+    ]
+    if with_dns:
+        flows.append(Flow(f"{ns}/web", "kube-system/coredns", 53, "UDP", label="web DNS lookup"))
+    return flows
+
+
+def multi_namespace(*, cni: str = "calico") -> Cluster:
+    """Three namespaces for the namespace lessons.
+
+    ``prod`` (labelled ``env=prod``) holds ``web`` and ``db``; ``dev`` (``env=dev``) holds
+    a ``web`` with the same labels; ``monitoring`` has no custom label and holds
+    ``prometheus``.  Only ``kubernetes.io/metadata.name`` tells every namespace apart.
+    """
+    pods = [
+        Pod("prod", "web", {"app": "web"}, ports=(ContainerPort(80, Protocol.TCP, "http"),)),
+        Pod("prod", "db", {"app": "db"}, ports=(ContainerPort(5432, Protocol.TCP, "postgres"),)),
+        Pod("dev", "web", {"app": "web"}, ports=(ContainerPort(80, Protocol.TCP, "http"),)),
+        Pod(
+            "monitoring",
+            "prometheus",
+            {"app": "prometheus"},
+            ports=(ContainerPort(9090, Protocol.TCP, "web"),),
+        ),
+    ]
+    return Cluster.build(
+        namespaces=[
+            Namespace.named("prod", {"env": "prod"}),
+            Namespace.named("dev", {"env": "dev"}),
+            Namespace.named("monitoring"),
+        ],
+        pods=pods,
+        externals=[External("partner", "198.51.100.7"), External("metadata", "169.254.169.254")],
+        cni=cni,
+    )
+
+
+def x_y_z(*, cni: str = "calico") -> Cluster:
+    """The upstream e2e model: namespaces ``x``, ``y``, ``z``; pods ``a``, ``b``, ``c`` in
+    each, labelled ``pod=<name>``, serving TCP 80 (``serve-80-tcp``) and 81."""
+    pods = [
+        Pod(
+            ns,
+            name,
+            {"pod": name},
+            ports=(
+                ContainerPort(80, Protocol.TCP, "serve-80-tcp"),
+                ContainerPort(81, Protocol.TCP, "serve-81-tcp"),
+            ),
+        )
+        for ns in ("x", "y", "z")
+        for name in ("a", "b", "c")
+    ]
+    return Cluster.build(
+        namespaces=[Namespace.named(ns, {"ns": ns}) for ns in ("x", "y", "z")],
+        pods=pods,
+        cni=cni,
+    )

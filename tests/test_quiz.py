@@ -1,0 +1,378 @@
+"""lessonkit.quiz: every self-check decides and words its feedback without a widget."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lessonkit import scenes
+from lessonkit.quiz import (
+    DirectionQuiz,
+    MultipleChoice,
+    PredictThenReveal,
+    explain_connection,
+    predict_connection,
+)
+from npcore import Connection, Protocol, is_allowed
+
+MC = MultipleChoice(
+    "For the web server, the request it sends to the API server is...",
+    ["ingress", "egress", "neither"],
+    1,
+    "The web server starts that connection: egress.",
+    hints=["The web server starts it.", "", "Every connection has a direction."],
+)
+
+
+@pytest.mark.parametrize(
+    ("choice", "correct", "feedback"),
+    [
+        (1, True, "Correct. The web server starts that connection: egress."),
+        ("egress", True, "Correct. The web server starts that connection: egress."),
+        ("  EGRESS ", True, "Correct. The web server starts that connection: egress."),
+        (0, False, "Not quite. The web server starts it. Try again."),
+        ("neither", False, "Not quite. Every connection has a direction. Try again."),
+    ],
+    ids=["by-index", "by-text", "case-and-space-insensitive", "wrong-with-hint", "wrong-text"],
+)
+def test_multiple_choice_check(choice: int | str, correct: bool, feedback: str) -> None:
+    assert MC.check(choice) == (correct, feedback)
+
+
+def test_multiple_choice_wrong_without_hint_gets_generic_hint() -> None:
+    q = MultipleChoice("Q?", ["a", "b"], 0, "Because.")
+    ok, feedback = q.check("b")
+    assert not ok
+    assert feedback.startswith("Not quite.")
+    assert feedback.endswith("Try again.")
+    assert "Because" not in feedback  # the explanation is kept for the right answer
+
+
+@pytest.mark.parametrize(
+    ("choice", "message"),
+    [
+        (3, "choice 3 is out of range: pick 0 to 2"),
+        (-1, "choice -1 is out of range: pick 0 to 2"),
+        ("sideways", "'sideways' is not one of the options: 'ingress', 'egress', 'neither'"),
+        (True, "choose one of the options by number or text, not True"),
+    ],
+    ids=["index-too-big", "negative-index", "unknown-text", "bool"],
+)
+def test_multiple_choice_rejects_invalid_choices(choice: object, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        MC.check(choice)  # type: ignore[arg-type]
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"options": ["only"], "answer_index": 0}, "needs at least two options"),
+        ({"options": ["a", "b"], "answer_index": 2}, "answer_index 2 is not an option's index"),
+        ({"options": ["a", "b"], "answer_index": 0, "hints": ["x"]}, "one hint per option"),
+    ],
+    ids=["one-option", "answer-out-of-range", "hints-length"],
+)
+def test_multiple_choice_validates_itself(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        MultipleChoice("Q?", explanation="", **kwargs)  # type: ignore[arg-type]
+
+
+@given(
+    options=st.lists(
+        st.text(min_size=1).filter(str.strip), min_size=2, max_size=6, unique_by=str.lower
+    )
+    .map(lambda xs: [x.strip() for x in xs])
+    .filter(lambda xs: len({x.lower() for x in xs}) == len(xs)),
+    data=st.data(),
+)
+def test_exactly_one_option_is_right(options: list[str], data: st.DataObject) -> None:
+    answer = data.draw(st.integers(0, len(options) - 1))
+    q = MultipleChoice("Q?", options, answer, "why")
+    results = [q.check(i)[0] for i in range(len(options))]
+    assert results == [i == answer for i in range(len(options))]
+    assert [q.check(o)[0] for o in options] == results
+
+
+def test_predict_then_reveal_with_options_always_shows_the_truth() -> None:
+    q = PredictThenReveal("Q?", lambda: "the truth", options=["a", "b"], answer_index=1)
+    assert q.check("b") == (True, "Correct. Here is what happens:\nthe truth")
+    assert q.check("a") == (False, "Not quite. Here is what happens:\nthe truth")
+
+
+def test_predict_then_reveal_free_prediction() -> None:
+    q = PredictThenReveal("What happens?", lambda: "the truth")
+    assert q.check(" it fails ") == (
+        True,
+        "You predicted: it fails. Here is what happens:\nthe truth",
+    )
+    with pytest.raises(ValueError, match="write down your prediction first"):
+        q.check("   ")
+
+
+def test_predict_then_reveal_reads_text_method() -> None:
+    class Diagram:
+        def text(self) -> str:
+            return "web -> db: DENIED"
+
+    q = PredictThenReveal("Q?", Diagram, options=["allowed", "denied"], answer_index=1)
+    assert q.check("denied")[1].endswith("web -> db: DENIED")
+
+
+def test_predict_then_reveal_needs_both_options_and_answer() -> None:
+    with pytest.raises(ValueError, match="give both options and answer_index, or neither"):
+        PredictThenReveal("Q?", lambda: "", options=["a", "b"])
+
+
+@pytest.mark.parametrize(
+    ("src", "dst", "viewpoint", "answer"),
+    [
+        ("user", "web", "web", "ingress"),
+        ("web", "api", "web", "egress"),
+        ("web", "api", "api", "ingress"),
+        ("api", "db", "api", "egress"),
+        ("api", "db", "db", "ingress"),
+    ],
+    ids=[
+        "user-to-web-for-web",
+        "web-to-api-for-web",
+        "web-to-api-for-api",
+        "api-to-db-for-api",
+        "api-to-db-for-db",
+    ],
+)
+def test_direction_quiz_follows_who_starts(src: str, dst: str, viewpoint: str, answer: str) -> None:
+    q = DirectionQuiz(src, dst, viewpoint=viewpoint)
+    other = "egress" if answer == "ingress" else "ingress"
+    ok, feedback = q.check(answer)
+    assert ok and feedback.startswith("Correct.")
+    assert "reply" in feedback
+    ok, feedback = q.check(other)
+    assert not ok
+    assert feedback == (
+        f"Not quite. Ask: who starts the connection, and is {viewpoint} that one? Try again."
+    )
+
+
+def test_direction_quiz_viewpoint_must_be_an_end() -> None:
+    with pytest.raises(ValueError, match="must be one end of the connection"):
+        DirectionQuiz("web", "api", viewpoint="db")
+
+
+def test_direction_quiz_question_names_the_viewpoint() -> None:
+    q = DirectionQuiz("api", "db", viewpoint="db", what="a SQL query")
+    assert q.question == (
+        "api opens a connection to db (a SQL query). For db, is this ingress or egress traffic?"
+    )
+
+
+# predict_connection: the answer is npcore's, keyed to the rule it illustrates.
+CASES = [
+    ("default-allow", scenes.three_tier(), "shop/web", "shop/db", 3306, "TCP", "allowed"),
+    (
+        "db-policy-blocks-web",
+        scenes.three_tier(with_db_policy=True),
+        "shop/web",
+        "shop/db",
+        3306,
+        "TCP",
+        "blocked",
+    ),
+    (
+        "db-policy-admits-api",
+        scenes.three_tier(with_db_policy=True),
+        "shop/api",
+        "shop/db",
+        3306,
+        "TCP",
+        "allowed",
+    ),
+    (
+        "db-policy-other-port",
+        scenes.three_tier(with_db_policy=True),
+        "shop/api",
+        "shop/db",
+        22,
+        "TCP",
+        "blocked",
+    ),
+    (
+        "db-policy-only-selected-pod",
+        scenes.three_tier(with_db_policy=True),
+        "shop/db",
+        "shop/web",
+        80,
+        "TCP",
+        "allowed",
+    ),
+    (
+        "flannel-does-not-enforce",
+        scenes.three_tier(with_db_policy=True, cni="flannel"),
+        "shop/web",
+        "shop/db",
+        3306,
+        "TCP",
+        "allowed",
+    ),
+    (
+        "lockdown-user-to-web",
+        scenes.three_tier(lockdown=True),
+        "user",
+        "shop/web",
+        80,
+        "TCP",
+        "allowed",
+    ),
+    (
+        "lockdown-web-to-db",
+        scenes.three_tier(lockdown=True),
+        "shop/web",
+        "shop/db",
+        3306,
+        "TCP",
+        "blocked",
+    ),
+    (
+        "lockdown-dns-udp",
+        scenes.three_tier(lockdown=True),
+        "shop/api",
+        "kube-system/coredns",
+        53,
+        "UDP",
+        "allowed",
+    ),
+    (
+        "lockdown-dns-tcp",
+        scenes.three_tier(lockdown=True),
+        "shop/api",
+        "kube-system/coredns",
+        53,
+        "TCP",
+        "allowed",
+    ),
+    (
+        "lockdown-service-port-is-not-pod-port",
+        scenes.three_tier(lockdown=True),
+        "shop/web",
+        "shop/api",
+        80,
+        "TCP",
+        "blocked",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("cluster", "src", "dst", "port", "protocol", "answer"),
+    [c[1:] for c in CASES],
+    ids=[c[0] for c in CASES],
+)
+def test_predict_connection_uses_npcore(
+    cluster, src: str, dst: str, port: int, protocol: str, answer: str
+) -> None:
+    q = predict_connection(cluster, src, dst, port, protocol)
+    assert q.options == ("allowed", "blocked")
+    assert q.check(answer)[0]
+    other = "blocked" if answer == "allowed" else "allowed"
+    ok, feedback = q.check(other)
+    assert not ok
+    assert f"{src} -> {dst} {protocol} {port}: {answer.upper()}" in feedback
+
+
+@given(
+    st.sampled_from(
+        [
+            scenes.three_tier(),
+            scenes.three_tier(with_db_policy=True),
+            scenes.three_tier(lockdown=True),
+            scenes.x_y_z(),
+        ]
+    ),
+    st.data(),
+)
+def test_predict_connection_agrees_with_is_allowed(cluster, data: st.DataObject) -> None:
+    names = [p.key for p in cluster.peers()]
+    src = data.draw(st.sampled_from(names))
+    dst = data.draw(st.sampled_from(names))
+    port = data.draw(st.sampled_from([53, 80, 81, 3306, 8080]))
+    protocol = data.draw(st.sampled_from(["TCP", "UDP"]))
+    q = predict_connection(cluster, src, dst, port, protocol)
+    peers = {p.key: p for p in cluster.peers()}
+    verdict = is_allowed(cluster, Connection(peers[src], peers[dst], port, Protocol(protocol)))
+    assert q.check("allowed")[0] is verdict.allowed
+    assert q.check("blocked")[0] is not verdict.allowed
+
+
+@pytest.mark.parametrize(
+    ("cluster", "src", "dst", "port", "text"),
+    [
+        (
+            scenes.three_tier(with_db_policy=True),
+            "shop/web",
+            "shop/db",
+            3306,
+            "shop/web -> shop/db TCP 3306: BLOCKED\n"
+            "  egress of shop/web: not isolated (no policy selects it for Egress): allowed\n"
+            "  ingress of shop/db: isolated by shop/db-policy; no rule allows it "
+            "(shop/db-policy rule 0: the peer does not match)",
+        ),
+        (
+            scenes.three_tier(with_db_policy=True),
+            "shop/api",
+            "shop/db",
+            "mysql",
+            "shop/api -> shop/db TCP mysql (3306): ALLOWED\n"
+            "  egress of shop/api: not isolated (no policy selects it for Egress): allowed\n"
+            "  ingress of shop/db: isolated by shop/db-policy; "
+            "allowed by shop/db-policy ingress rule 0",
+        ),
+        (
+            scenes.three_tier(with_db_policy=True, cni="flannel"),
+            "shop/web",
+            "shop/db",
+            3306,
+            "shop/web -> shop/db TCP 3306: ALLOWED\n"
+            "  egress of shop/web: not isolated (no policy selects it for Egress): allowed\n"
+            "  ingress of shop/db: isolated by shop/db-policy; no rule allows it "
+            "(shop/db-policy rule 0: the peer does not match)\n"
+            "  the policies would block it, but flannel does not enforce NetworkPolicy: "
+            "nothing is blocked, and there is no error or warning",
+        ),
+        (
+            scenes.three_tier(lockdown=True),
+            "user",
+            "shop/web",
+            80,
+            "user -> shop/web TCP 80: ALLOWED\n"
+            "  egress: outside the cluster, no policy applies\n"
+            "  ingress of shop/web: isolated by shop/default-deny, shop/web; "
+            "allowed by shop/web ingress rule 0",
+        ),
+        (
+            scenes.three_tier(),
+            "shop/api",
+            "shop/db",
+            "postgres",
+            "shop/api -> shop/db TCP postgres: BLOCKED\n"
+            "  the destination has no port named 'postgres': nothing listens there",
+        ),
+    ],
+    ids=["blocked-by-ingress", "named-port", "flannel", "external-source", "unknown-named-port"],
+)
+def test_explain_connection_golden(cluster, src: str, dst: str, port: int | str, text: str) -> None:
+    assert explain_connection(cluster, src, dst, port) == text
+
+
+def test_quiz_widget_builds_and_checks() -> None:
+    widget = MC.widget
+    _question, choice, button, feedback, _out = widget.children
+    assert list(choice.options) == ["ingress", "egress", "neither"]
+    button.click()
+    assert "Choose an answer first." in feedback.value
+    choice.value = "ingress"
+    button.click()
+    assert "Not quite. The web server starts it." in feedback.value
+    choice.value = "egress"
+    button.click()
+    assert "✔ Correct. The web server starts that connection: egress." in feedback.value

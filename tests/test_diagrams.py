@@ -1,0 +1,398 @@
+"""lessonkit.diagrams: arrows, colours, line styles, lamps, banner and text alternative.
+
+The known scene is the course's three-tier shop: ``user`` (outside) -> ``shop/web`` ->
+``shop/api`` -> ``shop/db``, plus the unwanted ``shop/web -> shop/db``.  With the db
+policy (ingress to ``role=db`` only from ``tier=backend`` on 3306) the unwanted flow is
+denied by the ingress side of ``shop/db``; everything else is allowed.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch
+
+from lessonkit.diagrams import (
+    ALLOWED_COLOR,
+    DENIED_COLOR,
+    Flow,
+    compute_diagram,
+    draw_flows,
+    draw_matrix,
+    flow_figure,
+    render,
+)
+from npcore import (
+    Cluster,
+    Connection,
+    ContainerPort,
+    External,
+    LabelSelector,
+    NetworkPolicy,
+    NetworkPolicyEgressRule,
+    NetworkPolicyIngressRule,
+    NetworkPolicyPeer,
+    NetworkPolicyPort,
+    Pod,
+    PolicyType,
+    Protocol,
+    is_allowed,
+    matrix,
+)
+
+# --- the scene ----------------------------------------------------------------------------
+
+DB_POLICY = NetworkPolicy(
+    "db-policy",
+    "shop",
+    LabelSelector.of({"role": "db"}),
+    ingress=(
+        NetworkPolicyIngressRule(
+            ports=(NetworkPolicyPort(Protocol.TCP, 3306),),
+            from_=(NetworkPolicyPeer(pod_selector=LabelSelector.of({"tier": "backend"})),),
+        ),
+    ),
+    policy_types=(PolicyType.INGRESS,),
+)
+# web may only talk to api: its egress blocks web -> db as well.
+WEB_EGRESS = NetworkPolicy(
+    "web-egress",
+    "shop",
+    LabelSelector.of({"name": "web-pod"}),
+    egress=(
+        NetworkPolicyEgressRule(
+            to=(NetworkPolicyPeer(pod_selector=LabelSelector.of({"name": "api-pod"})),)
+        ),
+    ),
+    policy_types=(PolicyType.EGRESS,),
+)
+DENY_ALL = NetworkPolicy("default-deny", "shop", LabelSelector.of({}))
+
+
+def three_tier(*policies: NetworkPolicy, cni: str = "calico") -> Cluster:
+    pods = [
+        Pod("shop", "web", {"name": "web-pod", "tier": "frontend"}, ports=(ContainerPort(80),)),
+        Pod(
+            "shop",
+            "api",
+            {"name": "api-pod", "tier": "backend"},
+            ports=(ContainerPort(8080, name="http"),),
+        ),
+        Pod(
+            "shop",
+            "db",
+            {"role": "db", "tier": "database"},
+            ports=(ContainerPort(3306, name="mysql"),),
+        ),
+    ]
+    return Cluster.build(
+        pods=pods, externals=[External("user", "203.0.113.10")], policies=policies, cni=cni
+    )
+
+
+FLOWS = [
+    Flow("user", "shop/web", 80),
+    Flow("shop/web", "shop/api", 8080),
+    Flow("shop/api", "shop/db", 3306),
+    Flow("shop/web", "shop/db", 3306, label="unwanted"),
+]
+
+ALLOWED = (True, (), ALLOWED_COLOR, "-")
+DENIED_INGRESS = (False, ("ingress",), DENIED_COLOR, "--")
+DENIED_BOTH = (False, ("egress", "ingress"), DENIED_COLOR, "--")
+DENIED_EGRESS = (False, ("egress",), DENIED_COLOR, "--")
+
+# (policies, cni, flow index) -> (allowed, blocked_by, colour, line style)
+ARROW_CASES = [
+    pytest.param((), "calico", 0, ALLOWED, id="no-policy-user-web-allowed"),
+    pytest.param((), "calico", 3, ALLOWED, id="no-policy-web-db-allowed"),
+    pytest.param((DB_POLICY,), "calico", 0, ALLOWED, id="db-policy-user-web-allowed"),
+    pytest.param((DB_POLICY,), "calico", 1, ALLOWED, id="db-policy-web-api-allowed"),
+    pytest.param((DB_POLICY,), "calico", 2, ALLOWED, id="db-policy-api-db-allowed-by-rule"),
+    pytest.param((DB_POLICY,), "calico", 3, DENIED_INGRESS, id="db-policy-web-db-ingress-blocks"),
+    pytest.param((DB_POLICY, WEB_EGRESS), "calico", 3, DENIED_BOTH, id="both-sides-block-web-db"),
+    pytest.param((WEB_EGRESS,), "calico", 3, DENIED_EGRESS, id="egress-only-blocks-web-db"),
+    pytest.param((WEB_EGRESS,), "calico", 1, ALLOWED, id="egress-rule-admits-web-api"),
+    pytest.param((DENY_ALL,), "calico", 0, DENIED_INGRESS, id="deny-all-blocks-user-ingress"),
+    pytest.param((DB_POLICY,), "flannel", 3, ALLOWED, id="flannel-does-not-enforce"),
+    pytest.param((DENY_ALL,), "flannel", 0, ALLOWED, id="flannel-deny-all-ignored"),
+]
+
+
+def _arrow_artists(ax) -> dict[str, FancyArrowPatch]:
+    return {
+        p.get_gid(): p
+        for p in ax.patches
+        if isinstance(p, FancyArrowPatch) and (p.get_gid() or "").startswith("arrow:")
+    }
+
+
+def _gids(ax, prefix: str) -> set[str]:
+    return {
+        a.get_gid()
+        for a in [*ax.lines, *ax.texts, *ax.patches]
+        if (a.get_gid() or "").startswith(prefix)
+    }
+
+
+@pytest.mark.parametrize(("policies", "cni", "index", "expected"), ARROW_CASES)
+def test_arrow_verdict_colour_and_style(policies, cni, index, expected):
+    cluster = three_tier(*policies, cni=cni)
+    arrow = compute_diagram(cluster, FLOWS).arrows[index]
+    assert (arrow.allowed, arrow.blocked_by, arrow.color, arrow.linestyle) == expected
+
+
+@pytest.mark.parametrize(("policies", "cni", "index", "expected"), ARROW_CASES)
+def test_drawn_arrow_matches_verdict(policies, cni, index, expected):
+    _allowed, blocked_by, color, linestyle = expected
+    fig = Figure()
+    ax = fig.add_subplot()
+    draw_flows(ax, three_tier(*policies, cni=cni), FLOWS)
+    flow = FLOWS[index]
+    name = f"{flow.src}->{flow.dst}:{flow.port}"
+    patch = _arrow_artists(ax)[f"arrow:{name}"]
+    assert patch.get_edgecolor() == pytest.approx(to_rgba(color))
+    assert patch.get_linestyle() == linestyle
+    markers = {g.split(":")[1] for g in _gids(ax, "block:") if g.endswith(name)}
+    assert markers == set(blocked_by)
+
+
+def test_one_arrow_per_flow_and_boxes_per_peer():
+    fig = Figure()
+    ax = fig.add_subplot()
+    draw_flows(ax, three_tier(DB_POLICY), FLOWS)
+    assert len(_arrow_artists(ax)) == len(FLOWS)
+    assert _gids(ax, "box:") == {"box:shop/web", "box:shop/api", "box:shop/db", "box:user"}
+    assert _gids(ax, "namespace:") == {"namespace:shop"}
+
+
+def test_allowed_and_denied_differ_in_colour_and_line_style():
+    assert to_rgba(ALLOWED_COLOR) != to_rgba(DENIED_COLOR)
+    fig = Figure()
+    ax = fig.add_subplot()
+    draw_flows(ax, three_tier(DB_POLICY), FLOWS)
+    arrows = _arrow_artists(ax)
+    ok, bad = arrows["arrow:shop/api->shop/db:3306"], arrows["arrow:shop/web->shop/db:3306"]
+    assert ok.get_linestyle() != bad.get_linestyle()
+    assert ok.get_edgecolor() != bad.get_edgecolor()
+
+
+@pytest.mark.parametrize(
+    ("policies", "lamps_on"),
+    [
+        pytest.param((), set(), id="no-policy-no-lamp"),
+        pytest.param((DB_POLICY,), {"lamp:shop/db:in:on"}, id="db-ingress-lamp"),
+        pytest.param((WEB_EGRESS,), {"lamp:shop/web:out:on"}, id="web-egress-lamp"),
+        pytest.param(
+            (DENY_ALL,),
+            {"lamp:shop/web:in:on", "lamp:shop/api:in:on", "lamp:shop/db:in:on"},
+            id="deny-all-every-ingress-lamp",
+        ),
+    ],
+)
+def test_isolation_lamps(policies, lamps_on):
+    fig = Figure()
+    ax = fig.add_subplot()
+    diagram = draw_flows(ax, three_tier(*policies), FLOWS)
+    lamps = _gids(ax, "lamp:")
+    assert len(lamps) == 6  # two per pod, none for the external user
+    assert {g for g in lamps if g.endswith(":on")} == lamps_on
+    for gid in lamps_on:
+        _, pod, side, _ = gid.split(":")
+        assert diagram.isolated[pod][0 if side == "in" else 1]
+
+
+def test_text_alternative_for_the_three_tier_scene():
+    text = compute_diagram(three_tier(DB_POLICY), FLOWS).text()
+    assert text.splitlines() == [
+        "user -> shop/web TCP 80: ALLOWED",
+        "shop/web -> shop/api TCP 8080: ALLOWED",
+        "shop/api -> shop/db TCP 3306: ALLOWED",
+        "shop/web -> shop/db TCP 3306 [unwanted]: DENIED (ingress of shop/db)",
+        "shop/db is isolated for ingress",
+        "CNI: calico (enforces NetworkPolicy)",
+    ]
+
+
+def test_text_alternative_names_both_blocking_sides():
+    line = compute_diagram(three_tier(DB_POLICY, WEB_EGRESS), FLOWS).text().splitlines()[3]
+    assert line.endswith("DENIED (egress of shop/web and ingress of shop/db)")
+
+
+def test_flannel_banner_and_text():
+    fig = Figure()
+    ax = fig.add_subplot()
+    diagram = draw_flows(ax, three_tier(DB_POLICY, cni="flannel"), FLOWS)
+    banners = [t for t in ax.texts if t.get_gid() == "banner"]
+    assert len(banners) == 1
+    assert "NOT enforced by flannel" in banners[0].get_text()
+    assert not diagram.enforced
+    assert all(a.allowed for a in diagram.arrows)
+    lines = diagram.text().splitlines()
+    assert lines[3].endswith("ALLOWED (policies would deny it, but flannel does not enforce them)")
+    assert (
+        lines[-1] == "CNI: flannel: policies NOT enforced by flannel; every connection is allowed"
+    )
+
+
+def test_no_banner_when_enforced():
+    fig = Figure()
+    ax = fig.add_subplot()
+    draw_flows(ax, three_tier(DB_POLICY), FLOWS)
+    assert not [t for t in ax.texts if t.get_gid() == "banner"]
+
+
+def test_named_port_missing_on_destination_is_denied_by_nobody():
+    flow = Flow("shop/web", "shop/db", "http")
+    arrow = compute_diagram(three_tier(), [flow]).arrows[0]
+    assert (arrow.allowed, arrow.blocked_by, arrow.port) == (False, (), None)
+    assert "no port named 'http' on shop/db" in arrow.line()
+
+
+def test_named_port_resolves_in_the_text():
+    arrow = compute_diagram(three_tier(), [Flow("shop/web", "shop/api", "http")]).arrows[0]
+    assert arrow.line() == "shop/web -> shop/api TCP http (8080): ALLOWED"
+
+
+def test_explanation_names_the_blocking_side():
+    arrow = compute_diagram(three_tier(DB_POLICY), FLOWS).arrows[3]
+    assert "DENIED" in arrow.explanation
+    assert "shop/db" in arrow.explanation
+    assert "db-policy" in arrow.explanation
+
+
+def test_unknown_peer_is_a_readable_error():
+    with pytest.raises(ValueError, match=r"unknown peer 'shop/cache'.*known peers: shop/web"):
+        compute_diagram(three_tier(), [Flow("shop/web", "shop/cache", 80)])
+
+
+def test_bad_protocol_is_a_readable_error():
+    with pytest.raises(ValueError, match="protocol must be TCP, UDP or SCTP"):
+        compute_diagram(three_tier(), [Flow("shop/web", "shop/db", 80, "ICMP")])
+
+
+@pytest.mark.parametrize(
+    ("text", "default", "expected"),
+    [
+        pytest.param("user:shop/web:80", None, Flow("user", "shop/web", 80), id="number"),
+        pytest.param("a/b:c/d", 53, Flow("a/b", "c/d", 53), id="default-port"),
+        pytest.param("a/b:c/d:dns/udp", None, Flow("a/b", "c/d", "dns", "UDP"), id="named-udp"),
+        pytest.param("a/b:c/d:5432/TCP", 80, Flow("a/b", "c/d", 5432), id="explicit-wins"),
+    ],
+)
+def test_flow_parse(text, default, expected):
+    assert Flow.parse(text, default) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param("user", "expected SRC:DST", id="no-dst"),
+        pytest.param("a/b:c/d", "no port", id="no-port"),
+        pytest.param("a/b:c/d:", "empty port", id="empty-port"),
+        pytest.param("a/b:c/d:80/icmp", "TCP, UDP or SCTP", id="bad-protocol"),
+        pytest.param("a:b:c:d", "expected SRC:DST", id="too-many-parts"),
+    ],
+)
+def test_flow_parse_errors(text, message):
+    with pytest.raises(ValueError, match=message):
+        Flow.parse(text)
+
+
+def test_self_flow_is_drawn_as_a_loop_and_allowed():
+    fig = Figure()
+    ax = fig.add_subplot()
+    diagram = draw_flows(ax, three_tier(DENY_ALL), [Flow("shop/db", "shop/db", 3306)])
+    assert diagram.arrows[0].allowed
+    assert "arrow:shop/db->shop/db:3306" in _arrow_artists(ax)
+
+
+def test_legend_shows_both_line_styles():
+    fig = Figure()
+    ax = fig.add_subplot()
+    draw_flows(ax, three_tier(DB_POLICY), FLOWS)
+    handles = ax.get_legend().legend_handles
+    styles = {h.get_label(): h.get_linestyle() for h in handles if isinstance(h, Line2D)}
+    assert styles["allowed"] == "-"
+    assert styles["denied"] == "--"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "magic"), [("png", b"\x89PNG"), ("svg", b"<?xml")], ids=["png", "svg"]
+)
+def test_render_formats(fmt, magic):
+    data, diagram = render(three_tier(DB_POLICY), FLOWS, fmt=fmt)
+    assert data.startswith(magic)
+    assert len(diagram.arrows) == 4
+
+
+def test_render_changes_with_the_cni():
+    calico, _ = render(three_tier(DB_POLICY), FLOWS)
+    flannel, _ = render(three_tier(DB_POLICY, cni="flannel"), FLOWS)
+    assert calico != flannel
+
+
+def test_flow_figure_sizes_to_a_30_pod_scene():
+    pods = [Pod(f"ns{i % 3}", f"p{i}", {"app": f"a{i % 5}"}) for i in range(30)]
+    cluster = Cluster.build(pods=pods, policies=[NetworkPolicy("deny", "ns0")])
+    flows = [Flow(f"ns{i % 3}/p{i}", f"ns{(i + 1) % 3}/p{(i + 1) % 30}", 80) for i in range(30)]
+    fig, diagram = flow_figure(cluster, flows)
+    width, height = fig.get_size_inches()
+    assert 6 <= width <= 14 and 3 <= height <= 12
+    assert len(diagram.isolated) == 30
+    assert sum(not a.allowed for a in diagram.arrows) == 10  # the ten flows into ns0
+
+
+def test_draw_matrix_marks_every_cell():
+    cluster = three_tier(DB_POLICY)
+    m = matrix(cluster, 3306)
+    fig = Figure()
+    ax = fig.add_subplot()
+    draw_matrix(ax, m)
+    marks = [t.get_text() for t in ax.texts]
+    n = len(m.peers)
+    assert len(marks) == n * n
+    denied = sum(not m.allowed_at(i, j) for i in range(n) for j in range(n))
+    assert marks.count("✗") == denied > 0
+
+
+# --- properties ---------------------------------------------------------------------------
+
+POLICY_POOL = [DB_POLICY, WEB_EGRESS, DENY_ALL]
+PEERS = ["user", "shop/web", "shop/api", "shop/db"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    chosen=st.lists(st.sampled_from(POLICY_POOL), unique_by=lambda p: p.name),
+    cni=st.sampled_from(["calico", "flannel", "cilium"]),
+    pairs=st.lists(
+        st.tuples(st.sampled_from(PEERS), st.sampled_from(PEERS), st.sampled_from([80, 3306])),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_diagram_agrees_with_is_allowed(chosen, cni, pairs):
+    cluster = three_tier(*chosen, cni=cni)
+    flows = [Flow(s, d, p) for s, d, p in pairs]
+    diagram = compute_diagram(cluster, flows)
+    lines = diagram.text().splitlines()
+    for flow, arrow, line in zip(flows, diagram.arrows, lines, strict=False):
+        c = cluster.pod if "/" in flow.src else cluster.external
+        d = cluster.pod if "/" in flow.dst else cluster.external
+        verdict = is_allowed(cluster, Connection(c(flow.src), d(flow.dst), flow.port))
+        assert arrow.allowed == verdict.allowed
+        assert (arrow.color == ALLOWED_COLOR) == arrow.allowed
+        assert (arrow.linestyle == "-") == arrow.allowed
+        assert bool(arrow.blocked_by) == (not arrow.allowed)
+        assert ("ALLOWED" in line) == arrow.allowed
+    assert lines[-1].startswith(f"CNI: {cni}")
+    assert len(lines) >= len(flows) + 1

@@ -31,8 +31,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.path import Path
 
-from npcore import Cluster, Connection, External, Pod, PolicyType, Protocol, Verdict, is_allowed
+from npcore import Cluster, Connection, External, Pod, PolicyType, Protocol, is_allowed
 from npcore.engine import policy_selects
+from npcore.explain import explain_text
 
 __all__ = [
     "ALLOWED_COLOR",
@@ -215,54 +216,6 @@ def connection_for(cluster: Cluster, flow: Flow) -> Connection:
     return Connection(_peer(cluster, flow.src), _peer(cluster, flow.dst), flow.port, protocol)
 
 
-def _side(dv, role: str, cni_enforced: bool) -> str:
-    """One line about one side of a connection (used until npcore.explain lands)."""
-    if dv.pod is None:
-        return f"{role}: outside the cluster, no policy applies: allows"
-    name = f"{role} of {dv.pod}"
-    if not dv.isolated:
-        return f"{name}: not isolated (no policy selects it for {dv.direction}): allows"
-    policies = ", ".join(dv.selecting_policies)
-    if dv.admitted_by:
-        m = dv.admitted_by[0]
-        return f"{name}: isolated by {policies}; admitted by {m.policy} rule {m.rule_index}"
-    if not dv.misses:
-        return f"{name}: isolated by {policies}, which have no {dv.direction} rules: blocks"
-    why = "; ".join(
-        f"{m.policy} rule {m.rule_index}: "
-        + " and ".join(
-            w
-            for w, bad in (
-                ("peer does not match", not m.peer_ok),
-                ("port does not match", not m.port_ok),
-            )
-            if bad
-        )
-        for m in dv.misses
-    )
-    return f"{name}: isolated by {policies}; no rule admits it ({why}): blocks"
-
-
-def _explain(verdict: Verdict) -> str:
-    """A readable account of a verdict (npcore.explain will replace this)."""
-    c = verdict.connection
-    head = f"{c.src.key} -> {c.dst.key} {c.protocol} {c.port}"
-    if verdict.port is None:
-        return f"{head}: DENIED\nno container port named {c.port!r} on {c.dst.key}: nothing listens"
-    lines = [f"{head}: {'ALLOWED' if verdict.allowed else 'DENIED'}"]
-    if verdict.self_traffic:
-        lines.append("a pod can always connect to itself")
-    else:
-        lines.append(_side(verdict.egress, "egress", verdict.enforced))
-        lines.append(_side(verdict.ingress, "ingress", verdict.enforced))
-    if not verdict.enforced:
-        lines.append(
-            f"{verdict.cni} does not enforce NetworkPolicy: the policies "
-            f"{'would allow' if verdict.policy_allows else 'would deny'} it, and it is allowed"
-        )
-    return "\n".join(lines)
-
-
 def isolation(cluster: Cluster) -> dict[str, tuple[bool, bool]]:
     """``pod -> (isolated for ingress, isolated for egress)`` for every pod."""
     out: dict[str, tuple[bool, bool]] = {}
@@ -294,7 +247,7 @@ def arrow_for(cluster: Cluster, flow: Flow) -> Arrow:
         blocked_by=blocked,
         color=ALLOWED_COLOR if verdict.allowed else DENIED_COLOR,
         linestyle=ALLOWED_STYLE if verdict.allowed else DENIED_STYLE,
-        explanation=_explain(verdict),
+        explanation=explain_text(verdict),
         policy_allows=verdict.policy_allows,
         port=verdict.port,
     )

@@ -65,13 +65,15 @@ CIDR = "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"
 
 def ingress_port(**kw: object) -> NetworkPolicy:
     return NetworkPolicy(
-        "p", ingress=(NetworkPolicyIngressRule(ports=(NetworkPolicyPort(**kw),)),)  # type: ignore[arg-type]
+        "p",
+        ingress=(NetworkPolicyIngressRule(ports=(NetworkPolicyPort(**kw),)),),  # type: ignore[arg-type]
     )
 
 
 def egress_peer(**kw: object) -> NetworkPolicy:
     return NetworkPolicy(
-        "p", egress=(NetworkPolicyEgressRule(to=(NetworkPolicyPeer(**kw),)),)  # type: ignore[arg-type]
+        "p",
+        egress=(NetworkPolicyEgressRule(to=(NetworkPolicyPeer(**kw),)),),  # type: ignore[arg-type]
     )
 
 
@@ -205,7 +207,7 @@ INVALID = [
     pytest.param(
         selector(**{"a/b/c": "x"}),
         "spec.podSelector.matchLabels",
-        f"Invalid value: \"a/b/c\": a qualified name {QNAME} with an optional DNS subdomain "
+        f'Invalid value: "a/b/c": a qualified name {QNAME} with an optional DNS subdomain '
         "prefix and '/' (e.g. 'example.com/MyName')",
         id="matchLabels-key-two-slashes",
     ),

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from npcore.cluster import Cluster, Pod, Service, ServicePort
+from npcore.cluster import Cluster, Pod, Service, ServicePort, resolve_named_port
 from npcore.engine import Connection, Endpoint, Verdict, is_allowed
 from npcore.errors import NpcoreError
 from npcore.model import Protocol
@@ -92,10 +92,29 @@ def resolve_service(
             isinstance(port, str) and sp.name == port
         ):
             return ServiceTarget(service, sp, cluster.endpoints(service))
-    raise ServicePortError(
+    message = (
         f"Service {service.key} has no {protocol} port {port}; "
         f"its ports: {describe_service_ports(service)}"
     )
+    targets = [sp for sp in service.ports if _targets(cluster, service, sp, port)]
+    if targets:
+        message += (
+            f" ({port} is a targetPort, the pod port the Service sends traffic to; "
+            f"clients connect to the Service port {targets[0].port})"
+        )
+    raise ServicePortError(message)
+
+
+def _targets(cluster: Cluster, service: Service, sp: ServicePort, port: int | str) -> bool:
+    """Whether ``port`` is where ``sp`` sends traffic (its targetPort, or its number)."""
+    if sp.target_port == port:
+        return True
+    if isinstance(sp.target_port, str) and isinstance(port, int):
+        return any(
+            resolve_named_port(pod, sp.target_port, sp.protocol) == port
+            for pod in cluster.endpoints(service)
+        )
+    return False
 
 
 def evaluate_service(

@@ -380,19 +380,30 @@ def test_service_resolves_to_endpoint_and_target_port() -> None:
     assert resolve_service(SVC_CLUSTER, SVC, 53, Protocol.UDP).service_port.target_port == 5353
 
 
+SERVICE_PORTS = "80/TCP (web) -> targetPort http, 53/UDP (dns) -> targetPort 5353"
+
+
 @pytest.mark.parametrize(
-    ("port", "protocol"),
-    [(8080, Protocol.TCP), ("nope", Protocol.TCP), (53, Protocol.TCP)],
+    ("port", "protocol", "hint"),
+    [
+        (
+            8080,
+            Protocol.TCP,
+            " (8080 is a targetPort, the pod port the Service sends traffic to; clients "
+            "connect to the Service port 80)",
+        ),
+        ("nope", Protocol.TCP, ""),
+        (53, Protocol.TCP, ""),
+    ],
     ids=["pod-port-is-not-a-service-port", "unknown-name", "wrong-protocol"],
 )
 def test_service_port_that_does_not_exist_lists_the_ports(
-    port: int | str, protocol: Protocol
+    port: int | str, protocol: Protocol, hint: str
 ) -> None:
     with pytest.raises(ServicePortError) as info:
         resolve_service(SVC_CLUSTER, SVC, port, protocol)
     assert info.value.args[0] == (
-        f"Service y/web has no {protocol} port {port}; its ports: "
-        "80/TCP (web) -> targetPort http, 53/UDP (dns) -> targetPort 5353"
+        f"Service y/web has no {protocol} port {port}; its ports: {SERVICE_PORTS}{hint}"
     )
 
 

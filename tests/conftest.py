@@ -3,7 +3,8 @@
 * :func:`parse_truth_table` reads the e2e-style truth tables used by the conformance
   cases and by ``test_reachability.py``: a header line of destination peer names, then
   one row per source, ``.`` allowed and ``X`` denied (the format of kubernetes
-  ``test/e2e/network/netpol/truthtable.go``, with ``-`` for "don't care").
+  ``test/e2e/network/netpol/truthtable.go``, with ``-`` for "don't care").  The header may
+  start with a ``-`` corner mark (so that a YAML block scalar can hold it unindented).
 * :func:`matrix_table` renders an npcore ``Matrix`` in the same format, so a failing
   comparison prints two tables that can be read side by side.
 """
@@ -29,6 +30,8 @@ def parse_truth_table(text: str) -> tuple[list[str], TruthTable]:
     if not lines:
         raise ValueError("empty truth table")
     header, rows = lines[0], lines[1:]
+    if len(header) == len(rows) + 1 and header[0] == "-":
+        header = header[1:]  # the corner mark, as truthtable.go's PrettyPrint writes it
     if len(set(header)) != len(header):
         raise ValueError(f"duplicate peer in header: {header}")
     table: TruthTable = {}
@@ -51,7 +54,7 @@ def matrix_table(m: Matrix, peers: list[str] | None = None) -> str:
     """Render ``m`` as a truth table over ``peers`` (default: all of the matrix's peers)."""
     names = list(m.peers) if peers is None else peers
     width = max(len(n) for n in names)
-    lines = [" " * width + " " + " ".join(names)]
+    lines = ["-".ljust(width) + " " + " ".join(names)]
     for src in names:
         cells = [("." if m.allowed(src, dst) else "X").center(len(dst)) for dst in names]
         lines.append(src.ljust(width) + " " + " ".join(cells))

@@ -87,7 +87,9 @@ class Flow:
     label: str | None = None
 
     @classmethod
-    def parse(cls, text: str, default_port: int | str | None = None) -> Flow:
+    def parse(
+        cls, text: str, default_port: int | str | None = None, default_protocol: str = "TCP"
+    ) -> Flow:
         """``SRC:DST[:PORT[/PROTOCOL]]``, as ``npcore-draw --flow`` takes it.
 
         >>> Flow.parse("user:shop/web:80")
@@ -98,7 +100,7 @@ class Flow:
         parts = text.split(":")
         if len(parts) not in (2, 3) or not all(parts[:2]):
             raise ValueError(f"flow {text!r}: expected SRC:DST or SRC:DST:PORT[/PROTOCOL]")
-        protocol = "TCP"
+        protocol = default_protocol.upper()
         port: int | str | None = default_port
         if len(parts) == 3:
             port_text, _, proto_text = parts[2].partition("/")
@@ -428,7 +430,8 @@ def draw_flows(
     diagram = compute_diagram(cluster, flow_list)
     layout = _layout(cluster, flow_list)
     ax.set_xlim(*layout.xlim)
-    ax.set_ylim(*layout.ylim)
+    bottom, top = layout.ylim
+    ax.set_ylim(bottom, top if not diagram.enforced else top - 0.5)  # room for the banner
     ax.set_aspect("equal")
     ax.axis("off")
 

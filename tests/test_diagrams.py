@@ -396,3 +396,125 @@ def test_diagram_agrees_with_is_allowed(chosen, cni, pairs):
         assert ("ALLOWED" in line) == arrow.allowed
     assert lines[-1].startswith(f"CNI: {cni}")
     assert len(lines) >= len(flows) + 1
+
+
+# --- npcore draw (lessonkit.cli) ----------------------------------------------------------
+
+REPO = __import__("pathlib").Path(__file__).resolve().parent.parent
+SHOP_YAML = str(REPO / "docs" / "img" / "three-tier.yaml")
+SHOP_FLOWS = [
+    "--flow=user:shop/web:80",
+    "--flow=shop/web:shop/api:8080",
+    "--flow=shop/api:shop/db:3306",
+    "--flow=shop/web:shop/db:3306",
+]
+
+
+def _draw(argv, capsys):
+    from lessonkit.cli import main
+
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    ("suffix", "magic"), [(".png", b"\x89PNG"), (".svg", b"<?xml")], ids=["png", "svg"]
+)
+def test_draw_writes_the_picture_and_prints_the_text(tmp_path, capsys, suffix, magic):
+    out_file = tmp_path / f"flows{suffix}"
+    argv = [SHOP_YAML, "--external", "user=203.0.113.10", *SHOP_FLOWS, "-o", str(out_file)]
+    code, out, _ = _draw(argv, capsys)
+    assert code == 0
+    assert out_file.read_bytes().startswith(magic)
+    assert out.splitlines() == [
+        "user -> shop/web TCP 80: ALLOWED",
+        "shop/web -> shop/api TCP 8080: ALLOWED",
+        "shop/api -> shop/db TCP 3306: ALLOWED",
+        "shop/web -> shop/db TCP 3306: DENIED (ingress of shop/db)",
+        "shop/db is isolated for ingress",
+        "CNI: calico (enforces NetworkPolicy)",
+    ]
+
+
+def test_draw_all_pairs_on_a_port_skips_pods_not_listening(tmp_path, capsys):
+    argv = [SHOP_YAML, "--external", "user=203.0.113.10", "--port", "3306"]
+    code, out, _ = _draw([*argv, "-o", str(tmp_path / "f.png")], capsys)
+    assert code == 0
+    arrows = [line for line in out.splitlines() if " -> " in line]
+    assert sorted(a.split(":")[0] for a in arrows) == sorted(
+        f"{s} -> {d} TCP 3306"
+        for s, d in [
+            ("shop/web", "shop/db"),
+            ("shop/api", "shop/db"),
+            ("user", "shop/db"),
+            ("shop/web", "user"),
+            ("shop/api", "user"),
+            ("shop/db", "user"),
+        ]
+    )
+    assert "shop/web -> shop/db TCP 3306: DENIED (ingress of shop/db)" in arrows
+    assert "shop/api -> shop/db TCP 3306: ALLOWED" in arrows
+
+
+def test_draw_on_flannel_prints_the_not_enforced_line(tmp_path, capsys):
+    argv = [SHOP_YAML, *SHOP_FLOWS[1:], "--cni", "Flannel", "-o", str(tmp_path / "f.png")]
+    code, out, _ = _draw(argv, capsys)
+    assert code == 0
+    assert out.splitlines()[-1].startswith("CNI: flannel: policies NOT enforced")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["-o", "f.gif", "--port", "80"], "must end in .png or .svg", id="format"),
+        pytest.param(["--flow", "nobody:shop/web:80"], "unknown peer 'nobody'", id="peer"),
+        pytest.param([], "give --port N", id="no-port-no-flow"),
+        pytest.param(["--port", "80", "--cni", "weavy"], "unknown CNI 'weavy'", id="cni"),
+        pytest.param(["--port", "70000"], "not between 1 and 65535", id="port-range"),
+        pytest.param(["--port", "80", "--external", "user"], "write NAME=IP", id="external"),
+        pytest.param(["--flow", "shop/web"], "expected SRC:DST", id="flow-shape"),
+        pytest.param(["--port", "80", "--external", "shop/web=1.2.3.4"], "already", id="dup"),
+    ],
+)
+def test_draw_usage_errors_exit_2(tmp_path, capsys, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _draw([SHOP_YAML, *args], capsys)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("npcore draw: error: ")
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_draw_missing_file_is_a_usage_error(tmp_path, capsys):
+    code, _, err = _draw([str(tmp_path / "nope.yaml"), "--port", "80"], capsys)
+    assert code == 2
+    assert "no such file or directory" in err
+
+
+def test_draw_invalid_manifest_exits_1_with_file_line_and_field(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x}\n"
+        "spec:\n  podSelector: {}\n  ingress:\n  - ports:\n    - port: 0\n"
+    )
+    code, out, err = _draw([str(bad), "--port", "80", "-o", str(tmp_path / "f.png")], capsys)
+    assert code == 1
+    assert out == ""
+    assert err.startswith(f"{bad}:8:")
+    assert "spec.ingress[0].ports[0].port" in err
+    assert not (tmp_path / "f.png").exists()
+
+
+def test_readme_picture_is_committed_and_current(tmp_path, capsys):
+    from matplotlib.image import imread
+
+    committed = REPO / "docs" / "img" / "three-tier.png"
+    fresh = tmp_path / "three-tier.png"
+    argv = [SHOP_YAML, "--external", "user=203.0.113.10", *SHOP_FLOWS]
+    code, _, _ = _draw(
+        [*argv, "--title", "The shop with db-policy (Calico)", "-o", str(fresh)], capsys
+    )
+    assert code == 0
+    assert imread(committed).shape == imread(fresh).shape

@@ -1,0 +1,156 @@
+"""``npgrade``: grade NetworkPolicy exercises from the command line.
+
+Usage::
+
+    npgrade EXERCISE FILE... [--format text|json]   grade answer files ("-" = stdin)
+    npgrade list [--format text|json]                list the exercises
+    npgrade drill ID [--file FILE] [--format ...]    a timed, exam-style drill
+
+Exit status: 0 passed, 1 graded and not passed (invalid input included), 2 usage error
+(unknown exercise, unreadable file, bad arguments).  Errors are sentences, never
+tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import TextIO
+
+from autograder.drill import format_duration, run_drill
+from autograder.exercise import ExerciseError, UnknownExerciseError, list_exercises, load_exercise
+from autograder.grade import grade_exercise
+
+__all__ = ["main"]
+
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+USAGE = """\
+usage: npgrade EXERCISE FILE... [--format text|json]   grade answer files ("-" = stdin)
+       npgrade list [--format text|json]                list the exercises
+       npgrade drill ID [--file FILE] [--format ...]    a timed, exam-style drill
+"""
+
+
+class _Usage(Exception):
+    """A usage error: printed to stderr, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _Usage(f"{self.prog}: {message}\n{self.format_usage().strip()}")
+
+
+def _grade_parser() -> _Parser:
+    p = _Parser(prog="npgrade", description="Grade answers to NetworkPolicy exercises.")
+    p.add_argument("exercise", help="exercise id (see: npgrade list)")
+    p.add_argument("files", nargs="+", metavar="FILE", help='answer files ("-" = stdin)')
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    return p
+
+
+def _list_parser() -> _Parser:
+    p = _Parser(prog="npgrade list", description="List the exercises.")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    return p
+
+
+def _drill_parser() -> _Parser:
+    p = _Parser(prog="npgrade drill", description="A timed CKA-style drill.")
+    p.add_argument("exercise", help="exercise id (see: npgrade list)")
+    p.add_argument("--file", help="the file you write your answer in (read after Enter)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    return p
+
+
+def _read(path: str, stdin: TextIO) -> str:
+    if path == "-":
+        return stdin.read()
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except UnicodeDecodeError:
+        raise _Usage(f"npgrade: cannot read {path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise _Usage(f"npgrade: cannot read {path}: {exc.strerror}") from None
+
+
+def _cmd_list(args: argparse.Namespace, out: TextIO) -> int:
+    exercises = list_exercises()
+    if args.format == "json":
+        json.dump([e.listing() for e in exercises], out, indent=2)
+        out.write("\n")
+        return EXIT_PASSED
+    width = max(len(e.id) for e in exercises)
+    out.write(f"{'ID'.ljust(width)}  {'KIND':7}  {'POINTS':>6}  {'TIME':>5}  TITLE\n")
+    for e in exercises:
+        budget = format_duration(e.time_budget * 60) if e.time_budget else "-"
+        points = f"{e.max_score:g}"
+        title = f"[CKA] {e.title}" if e.cka else e.title
+        out.write(f"{e.id.ljust(width)}  {e.kind:7}  {points:>6}  {budget:>5}  {title}\n")
+    return EXIT_PASSED
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> int:
+    """Run ``npgrade`` and return the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    inp = stdin if stdin is not None else sys.stdin
+    out = stdout if stdout is not None else sys.stdout
+    err = stderr if stderr is not None else sys.stderr
+    try:
+        if not args_list:
+            err.write(USAGE)
+            return EXIT_USAGE
+        if args_list[0] in ("-h", "--help"):
+            out.write(USAGE)
+            return EXIT_PASSED
+        if args_list[0] == "list":
+            return _cmd_list(_list_parser().parse_args(args_list[1:]), out)
+        if args_list[0] == "drill":
+            args = _drill_parser().parse_args(args_list[1:])
+            exercise = load_exercise(args.exercise)
+            try:
+                drill = run_drill(exercise, file=args.file, stdin=inp, stdout=out, clock=clock)
+            except UnicodeDecodeError:
+                raise _Usage(f"npgrade: cannot read {args.file}: not UTF-8 text") from None
+            except OSError as exc:
+                raise _Usage(f"npgrade: cannot read {args.file}: {exc.strerror}") from None
+            if args.format == "json":
+                json.dump(drill.to_dict(), out, indent=2)
+                out.write("\n")
+            else:
+                out.write("\n" + drill.result.text() + "\n" + drill.time_line() + "\n")
+            return EXIT_PASSED if drill.result.passed else EXIT_FAILED
+        args = _grade_parser().parse_args(args_list)
+        exercise = load_exercise(args.exercise)
+        answers = [("<stdin>" if f == "-" else f, _read(f, inp)) for f in args.files]
+        result = grade_exercise(exercise, answers)
+        if args.format == "json":
+            json.dump(result.to_dict(), out, indent=2)
+            out.write("\n")
+        else:
+            out.write(result.text() + "\n")
+        return EXIT_PASSED if result.passed else EXIT_FAILED
+    except _Usage as exc:
+        err.write(f"{exc}\n")
+        return EXIT_USAGE
+    except UnknownExerciseError as exc:
+        err.write(f"npgrade: {exc}\n")
+        return EXIT_USAGE
+    except ExerciseError as exc:
+        err.write(f"npgrade: the exercise definition is broken:\n{exc}\n")
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

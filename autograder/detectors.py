@@ -1,0 +1,459 @@
+"""Detectors: recognise the misconception behind a wrong answer.
+
+Rules of this file:
+
+* A detector is a pure function of a :class:`Context` (the scenario, the learner's
+  policies, the reference policies, and the connectivity *diff* between the learner's
+  cluster and the reference cluster) returning :class:`~autograder.results.Misconception`
+  values.  It fires only when the policies have the tell-tale shape AND the diff shows
+  the consequence, so a correct answer written in an unusual way is never blamed.
+* Every detector is registered in :data:`DETECTORS` under its misconception id (the ids
+  of :data:`autograder.feedback.DEFAULT_HINTS`).  :func:`detect` runs them all and
+  returns their findings sorted by id, then detail (deterministic output).
+* Each detector has a table of cases in ``tests/test_detectors.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from autograder.exercise import Constraints
+from autograder.results import Misconception
+from npcore.cluster import Cluster, Pod
+from npcore.engine import policy_selects
+from npcore.model import (
+    LabelSelector,
+    NetworkPolicy,
+    NetworkPolicyEgressRule,
+    NetworkPolicyIngressRule,
+    PolicyType,
+    Protocol,
+)
+from npcore.ports import PortSet
+from npcore.selectors import selector_matches
+
+__all__ = ["DETECTORS", "Context", "FlowDiff", "detect"]
+
+
+@dataclass(frozen=True, slots=True)
+class FlowDiff:
+    """One ordered pair of peers whose allowed ports differ from the reference.
+
+    ``extra``: ports the learner's policies allow and the reference denies; ``missing``:
+    ports the reference allows and the learner's policies deny.
+    """
+
+    src: str
+    dst: str
+    extra: PortSet
+    missing: PortSet
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a detector may look at."""
+
+    scenario: Cluster
+    learner: tuple[NetworkPolicy, ...]
+    reference: tuple[NetworkPolicy, ...]
+    diffs: tuple[FlowDiff, ...]
+    constraints: Constraints = field(default_factory=Constraints)
+
+    def pod(self, name: str) -> Pod | None:
+        """The scenario pod called ``namespace/name`` (``None`` for an external)."""
+        for pod in self.scenario.pods:
+            if pod.key == name:
+                return pod
+        return None
+
+    def extra(self) -> Iterator[FlowDiff]:
+        """Diffs where the learner allows more."""
+        return (d for d in self.diffs if not d.extra.is_empty)
+
+    def missing(self) -> Iterator[FlowDiff]:
+        """Diffs where the learner allows less."""
+        return (d for d in self.diffs if not d.missing.is_empty)
+
+
+Detector = Callable[[Context], list[Misconception]]
+Rule = NetworkPolicyIngressRule | NetworkPolicyEgressRule
+
+
+def _rules(policy: NetworkPolicy) -> Iterator[tuple[str, int, Rule]]:
+    """``(direction name, index, rule)`` of the rules that count."""
+    for index, rule in enumerate(policy.rules(PolicyType.INGRESS)):
+        yield "ingress", index, rule
+    for index, rule in enumerate(policy.rules(PolicyType.EGRESS)):
+        yield "egress", index, rule
+
+
+def _selects(policy: NetworkPolicy, pod: Pod | None, direction: PolicyType) -> bool:
+    return (
+        pod is not None
+        and direction in policy.effective_policy_types()
+        and policy_selects(policy, pod)
+    )
+
+
+def _affected(ctx: Context, policy: NetworkPolicy, diffs: Iterator[FlowDiff]) -> bool:
+    """Whether a diff touches a pod the policy selects (ingress of dst / egress of src)."""
+    for d in diffs:
+        if _selects(policy, ctx.pod(d.dst), PolicyType.INGRESS):
+            return True
+        if _selects(policy, ctx.pod(d.src), PolicyType.EGRESS):
+            return True
+    return False
+
+
+def _selector_text(selector: LabelSelector) -> str:
+    if selector.is_empty:
+        return "{}"
+    parts = [f"{k}={v}" for k, v in selector.match_labels]
+    parts += [
+        f"{r.key} {r.operator} ({', '.join(r.values)})" if r.values else f"{r.key} {r.operator}"
+        for r in selector.match_expressions
+    ]
+    return "{" + ", ".join(parts) + "}"
+
+
+def or_instead_of_and(ctx: Context) -> list[Misconception]:
+    """A from/to list with a namespaceSelector-only entry and a podSelector-only entry,
+    and the learner allows more than the reference."""
+    found = []
+    for policy in ctx.learner:
+        for direction, index, rule in _rules(policy):
+            peers = rule.peers or ()
+            ns_only = [
+                p for p in peers if p.namespace_selector is not None and p.pod_selector is None
+            ]
+            pod_only = [
+                p for p in peers if p.pod_selector is not None and p.namespace_selector is None
+            ]
+            if ns_only and pod_only and _affected(ctx, policy, ctx.extra()):
+                side = "from" if direction == "ingress" else "to"
+                ns_text = _selector_text(ns_only[0].namespace_selector or LabelSelector())
+                pod_text = _selector_text(pod_only[0].pod_selector or LabelSelector())
+                found.append(
+                    Misconception(
+                        "or-instead-of-and",
+                        f"{policy.key} {direction}[{index}].{side} lists namespaceSelector "
+                        f"{ns_text} and podSelector {pod_text} as two entries, so either one "
+                        "admits",
+                    )
+                )
+    return found
+
+
+def empty_pod_selector(ctx: Context) -> list[Misconception]:
+    """``spec.podSelector: {}`` and the diff touches pods that no reference policy selects."""
+    found = []
+    for policy in ctx.learner:
+        if not policy.pod_selector.is_empty:
+            continue
+        hit: set[str] = set()
+        for d in ctx.diffs:
+            for name, direction in ((d.dst, PolicyType.INGRESS), (d.src, PolicyType.EGRESS)):
+                pod = ctx.pod(name)
+                if _selects(policy, pod, direction) and not any(
+                    _selects(ref, pod, direction) for ref in ctx.reference
+                ):
+                    hit.add(name)
+        if hit:
+            found.append(
+                Misconception(
+                    "empty-pod-selector",
+                    f"{policy.key} has podSelector: {{}}, so it also isolates "
+                    f"{', '.join(sorted(hit))}",
+                )
+            )
+    return found
+
+
+def wrong_namespace(ctx: Context) -> list[Misconception]:
+    """A policy outside the namespace the task (or the reference) works in."""
+    wanted = (
+        {ctx.constraints.namespace}
+        if ctx.constraints.namespace
+        else {p.namespace for p in ctx.reference}
+    )
+    if not wanted:
+        return []
+    found = []
+    for policy in ctx.learner:
+        if policy.namespace not in wanted:
+            found.append(
+                Misconception(
+                    "wrong-namespace",
+                    f"policy {policy.name} is in namespace {policy.namespace}; the pods it "
+                    f"should select are in {', '.join(sorted(wanted))}",
+                )
+            )
+    return found
+
+
+def service_port(ctx: Context) -> list[Misconception]:
+    """A rule port equal to a Service port whose target is another container port, and
+    traffic to that Service's pods is missing."""
+    found = []
+    missing_dsts = {d.dst for d in ctx.missing()}
+    for policy in ctx.learner:
+        for direction, index, rule in _rules(policy):
+            for entry in rule.ports or ():
+                if not isinstance(entry.port, int):
+                    continue
+                for service in ctx.scenario.services:
+                    for sp in service.ports:
+                        if sp.port != entry.port or sp.protocol is not entry.effective_protocol:
+                            continue
+                        targets = {
+                            t
+                            for pod in ctx.scenario.endpoints(service)
+                            for t in [_target_number(pod, sp.target_port, sp.protocol)]
+                            if t is not None and pod.key in missing_dsts
+                        }
+                        targets.discard(sp.port)
+                        if targets:
+                            shown = ", ".join(str(t) for t in sorted(targets))
+                            found.append(
+                                Misconception(
+                                    "service-port",
+                                    f"{policy.key} {direction}[{index}] uses port {entry.port}, "
+                                    f"the port of Service {service.key}; its pods listen on "
+                                    f"{shown}",
+                                )
+                            )
+    return sorted(set(found), key=lambda m: m.detail)
+
+
+def _target_number(pod: Pod, target: int | str, protocol: Protocol) -> int | None:
+    if isinstance(target, int):
+        return target
+    for port in pod.ports:
+        if port.name == target and port.protocol is protocol:
+            return port.port
+    return None
+
+
+def dns_udp_and_tcp(ctx: Context) -> list[Misconception]:
+    """The learner denies DNS (port 53, to a pod listening on 53) that the reference
+    allows."""
+    lost: set[Protocol] = set()
+    for d in ctx.missing():
+        server = ctx.pod(d.dst)
+        for protocol in (Protocol.UDP, Protocol.TCP):
+            listens = server is not None and any(
+                p.port == 53 and p.protocol is protocol for p in server.ports
+            )
+            if listens and d.missing.contains(protocol, 53):
+                lost.add(protocol)
+    if not lost:
+        return []
+    written: set[Protocol] = set()
+    for policy in ctx.learner:
+        for direction, _, rule in _rules(policy):
+            if direction != "egress":
+                continue
+            for entry in rule.ports or ():
+                if entry.port == 53 or (
+                    isinstance(entry.port, int)
+                    and entry.end_port
+                    and entry.port <= 53 <= entry.end_port
+                ):
+                    written.add(entry.effective_protocol)
+    if written:
+        have = " and ".join(sorted(p.value for p in written))
+        lacking = " and ".join(sorted(p.value for p in lost))
+        detail = (
+            f"your egress rules allow port 53 on {have} only; DNS on {lacking} 53 is now blocked"
+        )
+    else:
+        detail = "egress is isolated and no rule allows DNS (port 53 on UDP and TCP)"
+    return [Misconception("dns-udp-and-tcp", detail)]
+
+
+def policy_types_omitted(ctx: Context) -> list[Misconception]:
+    """Rules of a direction that policyTypes leaves out, or no policyTypes and no egress
+    rules where the reference isolates egress; the learner allows more."""
+    found = []
+    for policy in ctx.learner:
+        types = policy.effective_policy_types()
+        ignored = []
+        if policy.ingress and PolicyType.INGRESS not in types:
+            ignored.append("ingress")
+        if policy.egress and PolicyType.EGRESS not in types:
+            ignored.append("egress")
+        if ignored and ctx.diffs:
+            found.append(
+                Misconception(
+                    "policy-types-omitted",
+                    f"{policy.key} has {' and '.join(ignored)} rules but policyTypes "
+                    f"{[str(t) for t in policy.policy_types or ()]} leaves that direction "
+                    "out, so those rules are ignored",
+                )
+            )
+            continue
+        if policy.policy_types is None and not policy.egress:
+            lost = {
+                d.src
+                for d in ctx.extra()
+                if (pod := ctx.pod(d.src)) is not None
+                and policy_selects(policy, pod)
+                and any(_selects(ref, pod, PolicyType.EGRESS) for ref in ctx.reference)
+            }
+            if lost:
+                found.append(
+                    Misconception(
+                        "policy-types-omitted",
+                        f"{policy.key} has no policyTypes and no egress rules, so it does not "
+                        f"isolate egress of {', '.join(sorted(lost))}",
+                    )
+                )
+    return found
+
+
+def egress_isolated_no_rules(ctx: Context) -> list[Misconception]:
+    """Egress in policyTypes, no egress rules, and outgoing traffic of its pods is lost."""
+    found = []
+    for policy in ctx.learner:
+        if PolicyType.EGRESS not in policy.effective_policy_types() or policy.egress:
+            continue
+        lost = {
+            d.src
+            for d in ctx.missing()
+            if (pod := ctx.pod(d.src)) is not None and policy_selects(policy, pod)
+        }
+        if lost:
+            found.append(
+                Misconception(
+                    "egress-isolated-no-rules",
+                    f"{policy.key} lists Egress in policyTypes with no egress rules, so it "
+                    f"blocks all outgoing traffic of {', '.join(sorted(lost))}",
+                )
+            )
+    return found
+
+
+def named_port_undefined(ctx: Context) -> list[Misconception]:
+    """A named port that no pod the rule can reach defines (and traffic is missing)."""
+    if not any(True for _ in ctx.missing()):
+        return []
+    found = []
+    for policy in ctx.learner:
+        for direction, index, rule in _rules(policy):
+            for pindex, entry in enumerate(rule.ports or ()):
+                if not isinstance(entry.port, str):
+                    continue
+                if direction == "ingress":
+                    dsts = [p for p in ctx.scenario.pods if policy_selects(policy, p)]
+                else:
+                    dsts = list(ctx.scenario.pods)
+                protocol = entry.effective_protocol
+                if any(
+                    port.name == entry.port and port.protocol is protocol
+                    for pod in dsts
+                    for port in pod.ports
+                ):
+                    continue
+                defined = sorted(
+                    {
+                        f"{port.name} ({port.port}/{port.protocol})"
+                        for pod in dsts
+                        for port in pod.ports
+                        if port.name
+                    }
+                )
+                known = f"; names defined there: {', '.join(defined)}" if defined else ""
+                where = (
+                    f"on {', '.join(p.key for p in dsts)}"
+                    if direction == "ingress" and dsts
+                    else "on any pod"
+                )
+                found.append(
+                    Misconception(
+                        "named-port-undefined",
+                        f"{policy.key} {direction}[{index}].ports[{pindex}] names port "
+                        f"{entry.port!r} ({protocol}), which is not defined {where}{known}",
+                    )
+                )
+    return found
+
+
+def pod_selector_namespace_scoped(ctx: Context) -> list[Misconception]:
+    """A podSelector-only peer, while traffic from/to matching pods of another namespace
+    is missing at a pod that the reference also isolates (and so admits explicitly)."""
+    found = []
+    for policy in ctx.learner:
+        for direction, index, rule in _rules(policy):
+            for peer in rule.peers or ():
+                if peer.pod_selector is None or peer.namespace_selector is not None:
+                    continue
+                others = set()
+                kind = PolicyType.INGRESS if direction == "ingress" else PolicyType.EGRESS
+                for d in ctx.missing():
+                    local, other = (d.dst, d.src) if direction == "ingress" else (d.src, d.dst)
+                    local_pod, other_pod = ctx.pod(local), ctx.pod(other)
+                    if (
+                        local_pod is not None
+                        and other_pod is not None
+                        and policy_selects(policy, local_pod)
+                        and any(_selects(ref, local_pod, kind) for ref in ctx.reference)
+                        and other_pod.namespace != policy.namespace
+                        and selector_matches(peer.pod_selector, other_pod.labels)
+                    ):
+                        others.add(other)
+                if others:
+                    found.append(
+                        Misconception(
+                            "pod-selector-namespace-scoped",
+                            f"{policy.key} {direction}[{index}] selects pods "
+                            f"{_selector_text(peer.pod_selector)} in namespace "
+                            f"{policy.namespace} only, not {', '.join(sorted(others))}",
+                        )
+                    )
+    return found
+
+
+def namespace_label_missing(ctx: Context) -> list[Misconception]:
+    """A namespaceSelector that matches no namespace of the scenario."""
+    found = []
+    labels = ctx.scenario.namespace_labels()
+    for policy in ctx.learner:
+        for direction, index, rule in _rules(policy):
+            for peer in rule.peers or ():
+                sel = peer.namespace_selector
+                if sel is None or any(selector_matches(sel, lab) for lab in labels.values()):
+                    continue
+                found.append(
+                    Misconception(
+                        "namespace-label-missing",
+                        f"{policy.key} {direction}[{index}] namespaceSelector "
+                        f"{_selector_text(sel)} matches no namespace",
+                    )
+                )
+    return found
+
+
+DETECTORS: dict[str, Detector] = {
+    "dns-udp-and-tcp": dns_udp_and_tcp,
+    "egress-isolated-no-rules": egress_isolated_no_rules,
+    "empty-pod-selector": empty_pod_selector,
+    "named-port-undefined": named_port_undefined,
+    "namespace-label-missing": namespace_label_missing,
+    "or-instead-of-and": or_instead_of_and,
+    "pod-selector-namespace-scoped": pod_selector_namespace_scoped,
+    "policy-types-omitted": policy_types_omitted,
+    "service-port": service_port,
+    "wrong-namespace": wrong_namespace,
+}
+
+
+def detect(ctx: Context) -> list[Misconception]:
+    """Every finding of every detector, sorted by id then detail, without duplicates."""
+    if not ctx.diffs:
+        # Nothing differs from the reference: only a misplaced policy can still be wrong.
+        return sorted(set(wrong_namespace(ctx)), key=lambda m: (m.id, m.detail))
+    found: set[Misconception] = set()
+    for detector in DETECTORS.values():
+        found.update(detector(ctx))
+    return sorted(found, key=lambda m: (m.id, m.detail))

@@ -1,0 +1,154 @@
+"""Every exercise definition: loads, its reference passes with full score, and each of
+its stored examples (typical right and wrong answers) gets the grade it declares, with
+the feedback sentences and misconceptions it declares."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from autograder.exercise import (
+    EXERCISES_DIR,
+    ExerciseError,
+    list_exercises,
+    load_exercise,
+    parse_exercise,
+    parse_flow,
+)
+from autograder.grade import check_definition, grade, grade_exercise
+
+EXERCISES = list_exercises()
+IDS = [e.id for e in EXERCISES]
+EXAMPLES = [pytest.param(e.id, ex, id=f"{e.id}:{ex.name}") for e in EXERCISES for ex in e.examples]
+
+
+def test_every_file_is_an_exercise() -> None:
+    assert sorted(p.stem for p in EXERCISES_DIR.glob("*.yaml")) == sorted(IDS)
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_definition_is_consistent(exercise_id: str) -> None:
+    exercise = load_exercise(exercise_id)
+    assert check_definition(exercise) == []
+    assert exercise.max_score > 0
+    assert any(not ex.passes for ex in exercise.examples), "add a typical wrong answer"
+    if exercise.kind != "policy":
+        assert any(ex.passes for ex in exercise.examples), "add the right answer, written out"
+
+
+@pytest.mark.parametrize("exercise_id", [e.id for e in EXERCISES if e.kind == "policy"])
+def test_reference_passes_with_full_score(exercise_id: str) -> None:
+    exercise = load_exercise(exercise_id)
+    result = grade_exercise(exercise, [("reference.yaml", exercise.reference)])
+    assert result.passed, result.text()
+    assert result.score == result.max_score == exercise.max_score
+
+
+@pytest.mark.parametrize(("exercise_id", "example"), EXAMPLES)
+def test_example_gets_its_declared_grade(exercise_id: str, example) -> None:  # type: ignore[no-untyped-def]
+    result = grade(exercise_id, example.answer)
+    assert result.passed is example.passes, result.text()
+    if example.passes:
+        assert result.score == result.max_score
+    else:
+        assert result.score < result.max_score
+    for sentence in example.feedback:
+        assert any(sentence in line for line in result.feedback), result.text()
+    found = {m.id for m in result.misconceptions}
+    assert set(example.misconceptions) <= found, result.text()
+
+
+BROKEN = [
+    pytest.param({"kind": "quiz"}, "kind: must be one of policy, choice, predict, pick", id="kind"),
+    pytest.param(
+        {"id": "x", "title": "t", "kind": "choice", "task": "t"},
+        "answer: required for kind choice",
+        id="missing answer",
+    ),
+    pytest.param(
+        {"id": "x", "title": "t", "kind": "choice", "task": "t", "answer": "A", "colour": 1},
+        "colour: unknown field",
+        id="unknown field",
+    ),
+    pytest.param(
+        {
+            "id": "x",
+            "title": "t",
+            "kind": "policy",
+            "task": "t",
+            "scenario": "s",
+            "reference": "r",
+            "requirements": {"allowed": ["a to b"]},
+        },
+        "requirements.allowed[0]: cannot read flow 'a to b'",
+        id="bad flow",
+    ),
+    pytest.param(
+        {"id": "x", "title": "t", "kind": "choice", "task": "t", "answer": "A", "cka": True},
+        "time_budget: a CKA drill (cka: true) needs a time budget in minutes",
+        id="drill without budget",
+    ),
+    pytest.param(
+        {
+            "id": "x",
+            "title": "t",
+            "kind": "choice",
+            "task": "t",
+            "answer": "A",
+            "hints": {"typo": "x"},
+        },
+        "hints.typo: unknown misconception",
+        id="unknown hint id",
+    ),
+    pytest.param(
+        {"id": "x", "title": "t", "kind": "choice", "task": "t", "answer": "A", "points": {"x": 1}},
+        "points.x: unknown group for kind choice",
+        id="unknown points group",
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "message"), BROKEN)
+def test_broken_definitions_are_refused_with_a_clear_error(data: dict, message: str) -> None:  # type: ignore[type-arg]
+    with pytest.raises(ExerciseError) as info:
+        parse_exercise(data, "exercises/defs/x.yaml")
+    assert message in str(info.value)
+    assert str(info.value).startswith("exercises/defs/x.yaml: ")
+
+
+def test_definition_with_unknown_peer_is_refused() -> None:
+    data = yaml.safe_load((EXERCISES_DIR / "three-tier-db.yaml").read_text())
+    data["requirements"]["allowed"].append("shop/nope -> shop/db 3306")
+    exercise = parse_exercise(data, "exercises/defs/three-tier-db.yaml")
+    problems = check_definition(exercise)
+    assert len(problems) == 1
+    assert problems[0].startswith(
+        "requirements.allowed: shop/nope -> shop/db TCP 3306: no peer named 'shop/nope'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("shop/api -> shop/db 3306", "shop/api -> shop/db TCP 3306"),
+        ("a/b->c/d udp 53", "a/b -> c/d UDP 53"),
+        ("a/b -> c/d TCP mysql", "a/b -> c/d TCP mysql"),
+    ],
+)
+def test_parse_flow(text: str, expected: str) -> None:
+    assert str(parse_flow(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a/b -> c/d ICMP 1", "unknown protocol 'ICMP'"),
+        ("a/b -> c/d 70000", "port 70000 must be between 1 and 65535"),
+        ("a/b c/d 80", "write it as 'SRC -> DST [PROTOCOL] PORT'"),
+    ],
+)
+def test_parse_flow_errors(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_flow(text)

@@ -1,0 +1,300 @@
+"""Grading by behaviour: the pinned ``three-tier-db`` exercise, written every way.
+
+Any policy with the required effect passes, however written (issue #4: matchLabels or
+matchExpressions, policyTypes given or omitted, port by number, by name or as a one-port
+range, protocol given or defaulted, YAML or JSON); anything else fails with the sentence
+that names the wrong flow and, where recognised, the misconception.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from autograder.exercise import UnknownExerciseError, load_exercise
+from autograder.grade import connectivity_diff, grade, grade_policies
+from npcore.model import (
+    LabelSelector,
+    NetworkPolicy,
+    NetworkPolicyIngressRule,
+    NetworkPolicyPeer,
+    NetworkPolicyPort,
+)
+from npcore.reachability import connectivity_map
+
+HEAD = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: db-policy
+  namespace: shop
+spec:
+"""
+
+
+def policy(spec: str, head: str = HEAD) -> str:
+    return head + "".join(f"  {line}\n" for line in spec.strip("\n").splitlines())
+
+
+RULE = """
+podSelector:
+  matchLabels: {role: db}
+ingress:
+  - from:
+      - podSelector:
+          matchLabels: {name: api-pod}
+    ports:
+      - port: 3306
+"""
+
+PASSING = {
+    "matchLabels, protocol defaulted, policyTypes omitted": policy(RULE),
+    "matchExpressions": policy(
+        """
+podSelector:
+  matchExpressions: [{key: role, operator: In, values: [db]}]
+ingress:
+  - from:
+      - podSelector:
+          matchExpressions: [{key: name, operator: In, values: [api-pod]}]
+    ports: [{port: 3306, protocol: TCP}]
+"""
+    ),
+    "policyTypes given": policy(RULE + "policyTypes: [Ingress]\n"),
+    "named port mysql": policy(RULE.replace("port: 3306", "port: mysql")),
+    "one-port range": policy(RULE.replace("port: 3306", "port: 3306\n        endPort: 3306")),
+    "selecting by tier and other label": policy(
+        RULE.replace("{role: db}", "{tier: database}").replace(
+            "{name: api-pod}", "{name: api-pod, tier: backend}"
+        )
+    ),
+    "namespaceSelector AND podSelector in one entry": policy(
+        RULE.replace(
+            "      - podSelector:\n",
+            "      - namespaceSelector:\n"
+            "          matchLabels: {kubernetes.io/metadata.name: shop}\n"
+            "        podSelector:\n",
+        )
+    ),
+    "JSON": json.dumps(
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "db-policy", "namespace": "shop"},
+            "spec": {
+                "podSelector": {"matchLabels": {"role": "db"}},
+                "policyTypes": ["Ingress"],
+                "ingress": [
+                    {
+                        "from": [{"podSelector": {"matchLabels": {"name": "api-pod"}}}],
+                        "ports": [{"protocol": "TCP", "port": 3306}],
+                    }
+                ],
+            },
+        }
+    ),
+}
+
+
+@pytest.mark.parametrize("answer", PASSING.values(), ids=PASSING.keys())
+def test_any_policy_with_the_required_effect_passes(answer: str) -> None:
+    result = grade("three-tier-db", answer)
+    assert result.passed, result.text()
+    assert result.score == result.max_score == 6
+    assert result.misconceptions == []
+
+
+OR_MISTAKE = policy(
+    RULE.replace(
+        "      - podSelector:\n",
+        "      - namespaceSelector:\n"
+        "          matchLabels: {kubernetes.io/metadata.name: shop}\n"
+        "      - podSelector:\n",
+    )
+)
+
+FAILING = [
+    pytest.param(
+        OR_MISTAKE,
+        4,
+        ["shop/web -> shop/db TCP 3306: your policies allow it; the task requires it denied"],
+        ["or-instead-of-and"],
+        id="namespaceSelector OR podSelector",
+    ),
+    pytest.param(
+        policy(
+            RULE.replace(
+                "      - podSelector:\n",
+                "      - namespaceSelector: {}\n        podSelector:\n",
+            )
+        ),
+        4,
+        ["staging/api -> shop/db TCP 3306: your policies allow it; the task requires it denied"],
+        [],
+        id="from allows staging/api",
+    ),
+    pytest.param(
+        policy(RULE.replace("port: 3306", "port: 8080")),
+        2,
+        [
+            "shop/api -> shop/db TCP 3306: your policies deny it; the task requires it allowed",
+            "shop/api -> shop/db TCP 8080: your policies allow it; the task requires it denied",
+        ],
+        [],
+        id="port 8080",
+    ),
+    pytest.param(
+        policy(RULE + "policyTypes: [Ingress, Egress]\n"),
+        5,
+        [
+            "your policies also change traffic the task did not mention: "
+            "shop/db -> shop/web all ports is now denied"
+        ],
+        ["egress-isolated-no-rules"],
+        id="Egress without egress rules breaks db egress",
+    ),
+    pytest.param(
+        policy(RULE, HEAD.replace("  namespace: shop\n", "")),
+        2,
+        [
+            "policy db-policy is in namespace default; the task asks for namespace shop "
+            "(a manifest without metadata.namespace lands in default)"
+        ],
+        ["wrong-namespace"],
+        id="no namespace: lands in default",
+    ),
+    pytest.param(
+        policy(RULE, HEAD.replace("db-policy", "database-policy")),
+        5,
+        ["the task asks for a NetworkPolicy named db-policy; yours: database-policy"],
+        [],
+        id="wrong name",
+    ),
+    pytest.param(
+        policy(RULE.replace("{role: db}", "{}")),
+        5,
+        [
+            "your policies also change traffic the task did not mention: "
+            "internet -> shop/api all ports is now denied"
+        ],
+        ["empty-pod-selector"],
+        id="podSelector {} isolates the whole namespace",
+    ),
+    pytest.param(
+        policy(RULE.replace("port: 3306", "port: mysq")),
+        4,
+        ["shop/api -> shop/db TCP 3306: your policies deny it; the task requires it allowed"],
+        ["named-port-undefined"],
+        id="misspelt named port",
+    ),
+    pytest.param(
+        policy(RULE) + "---\n" + policy(RULE, HEAD.replace("db-policy", "extra")),
+        5,
+        ["the task asks for 1 NetworkPolicy; your answer has 2"],
+        [],
+        id="two policies",
+    ),
+]
+
+
+@pytest.mark.parametrize(("answer", "score", "sentences", "misconceptions"), FAILING)
+def test_wrong_answers_fail_with_the_sentence(
+    answer: str, score: float, sentences: list[str], misconceptions: list[str]
+) -> None:
+    result = grade("three-tier-db", answer)
+    assert not result.passed
+    assert result.score == score, result.text()
+    for sentence in sentences:
+        assert sentence in result.feedback, result.text()
+    assert [m.id for m in result.misconceptions] == misconceptions, result.text()
+    causes = [line for line in result.feedback if line.startswith("Likely cause (")]
+    assert len(causes) == len(misconceptions), result.text()
+
+
+INVALID = [
+    pytest.param(
+        policy(RULE.replace("port: 3306", "port: 3306\n        protocol: tcp")),
+        'answer.yaml:15:21: spec.ingress[0].ports[0].protocol: Unsupported value: "tcp"',
+        id="lower-case protocol",
+    ),
+    pytest.param("kind: [unclosed", "answer.yaml:2:1: YAML syntax error", id="YAML syntax"),
+    pytest.param("", "answer.yaml:1:1: no objects found", id="empty answer"),
+    pytest.param(
+        policy(RULE.replace("ingress:", "ingres:")),
+        'unknown field "ingres"',
+        id="unknown field",
+    ),
+    pytest.param(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n",
+        "expected only NetworkPolicy objects here",
+        id="not a NetworkPolicy",
+    ),
+]
+
+
+@pytest.mark.parametrize(("answer", "message"), INVALID)
+def test_invalid_input_scores_zero_with_npcores_message(answer: str, message: str) -> None:
+    result = grade("three-tier-db", answer)
+    assert (result.passed, result.score) == (False, 0)
+    assert any(message in line for line in result.feedback), result.text()
+    assert result.feedback[-1].startswith("Your answer could not be read")
+
+
+def test_grading_is_deterministic() -> None:
+    first = grade("three-tier-db", OR_MISTAKE).to_dict()
+    second = grade("three-tier-db", OR_MISTAKE).to_dict()
+    assert first == second
+    assert json.loads(json.dumps(first)) == first
+
+
+def test_to_dict_has_the_contract_keys() -> None:
+    data = grade("three-tier-db", PASSING["JSON"]).to_dict()
+    assert {"exercise", "passed", "score", "max_score", "feedback"} <= set(data)
+    assert data["exercise"] == "three-tier-db"
+
+
+def test_hidden_changes_are_capped() -> None:
+    deny_everything = HEAD + "  podSelector: {}\n  policyTypes: [Ingress, Egress]\n"
+    result = grade("three-tier-db", deny_everything)
+    assert not result.passed
+    assert any(line.startswith("... and ") for line in result.feedback)
+
+
+def test_unknown_exercise_raises() -> None:
+    with pytest.raises(UnknownExerciseError, match="unknown exercise 'nope'"):
+        grade("nope", "")
+
+
+def test_grade_policies_on_values() -> None:
+    exercise = load_exercise("three-tier-db")
+    value = NetworkPolicy(
+        "db-policy",
+        "shop",
+        pod_selector=LabelSelector.of({"role": "db"}),
+        ingress=(
+            NetworkPolicyIngressRule(
+                ports=(NetworkPolicyPort(port=3306),),
+                from_=(NetworkPolicyPeer(pod_selector=LabelSelector.of({"name": "api-pod"})),),
+            ),
+        ),
+    )
+    assert grade_policies(exercise, [value]).passed
+    assert not grade_policies(exercise, []).passed
+
+
+def test_connectivity_diff_lists_exactly_the_changed_pairs() -> None:
+    exercise = load_exercise("three-tier-db")
+    scenario = exercise.scenario_cluster()
+    before = connectivity_map(scenario)
+    deny_db = NetworkPolicy("deny", "shop", pod_selector=LabelSelector.of({"role": "db"}))
+    after = connectivity_map(scenario.with_policies([deny_db]))
+    diffs = connectivity_diff(after, before)
+    assert [(d.src, d.dst) for d in diffs] == [
+        ("internet", "shop/db"),
+        ("shop/api", "shop/db"),
+        ("shop/debug", "shop/db"),
+        ("shop/web", "shop/db"),
+        ("staging/api", "shop/db"),
+    ]
+    assert all(d.extra.is_empty and d.missing.describe() == ["all"] for d in diffs)

@@ -38,6 +38,9 @@ _TYPE_TEXT = {
 }
 
 
+_LONGEST = 300  # longer strings are shortened in messages
+
+
 def format_value(value: object) -> str:
     """A value as Go's ``%#v`` prints it in a field error: strings quoted, lists in brackets.
 
@@ -45,6 +48,8 @@ def format_value(value: object) -> str:
     ('"tcp"', '70000', '["Ingress", "Egress"]')
     """
     if isinstance(value, str):
+        if len(value) > _LONGEST:
+            return format_value(value[:60]) + f"... ({len(value)} characters)"
         escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
         return f'"{escaped}"'
     if value is None:

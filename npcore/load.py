@@ -334,6 +334,10 @@ class _Ctx:
     marks: dict[str, Mark] = field(default_factory=dict)
     value_marks: dict[tuple[str, str], Mark] = field(default_factory=dict)
     poisoned: set[str] = field(default_factory=set)
+    notices: list[Notice] = field(default_factory=list)
+
+    def notice(self, message: str, node: Node) -> None:
+        self.notices.append(Notice(message, self.file, _mark(node)[0]))
 
     def error(self, error: FieldError, node: Node | None) -> None:
         """Record a decoding error at ``node``.
@@ -726,6 +730,9 @@ def _requirement(ctx: _Ctx, node: Node, path: str) -> LabelSelectorRequirement:
 
 def _port(ctx: _Ctx, node: Node, path: str) -> NetworkPolicyPort:
     ctx.marks[path] = _mark(node)
+    if isinstance(node, ScalarNode) and not _is_null(node):
+        ctx.type_error(node, path, f'must be a mapping such as "port: {node.value}"')
+        return NetworkPolicyPort()
     protocol: Protocol | None = None
     port: int | str | None = None
     end_port: int | None = None
@@ -790,8 +797,15 @@ def _peer(ctx: _Ctx, node: Node, path: str) -> NetworkPolicyPeer:
         "namespaceSelector": selector("namespace_selector"),
         "ipBlock": ip_block,
     }
-    _fields(ctx, node, path, handlers)
+    _fields(ctx, node, path, handlers, hint=_peer_hint)
     return NetworkPolicyPeer(**found)
+
+
+def _peer_hint(key: str) -> str:
+    return (
+        "a peer has podSelector, namespaceSelector or ipBlock; labels go under"
+        f" podSelector: {{matchLabels: {{{key}: ...}}}}"
+    )
 
 
 def _rule_parts(
@@ -866,6 +880,11 @@ def _spec(ctx: _Ctx, node: Node, path: str) -> _Spec:
             if text is None:
                 text = ""
             if text in POLICY_TYPES:
+                if PolicyType(text) in types:
+                    ctx.notice(
+                        f"{p} lists {text} twice (the API server accepts this; once is enough)",
+                        item,
+                    )
                 types.append(PolicyType(text))
             else:
                 ctx.error(policy_type_error(f"{p}[{i}]", text), item)
@@ -1101,6 +1120,7 @@ def _decode_policy(
     if prefix:
         ctx.errors = [_prefixed(e, prefix) for e in ctx.errors]
     decode_errors, ctx.errors = ctx.errors, []
+    load.notices.extend(ctx.notices)
     load.parse_errors += len(decode_errors)
     policy = NetworkPolicy(
         name=meta.name,

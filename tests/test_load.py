@@ -864,3 +864,57 @@ def test_fuzz_random_structures(documents: list[object]) -> None:
 @given(st.text(alphabet="ab:-[]{}&*!|>'\"#\n\t ,?%@`", max_size=200))
 def test_fuzz_yaml_punctuation(text: str) -> None:
     _only_npcore_errors(text)
+
+
+# --- small things a learner meets ------------------------------------------------------------
+
+
+def test_duplicate_policy_types_accepted_with_a_notice() -> None:
+    """validation.go checks the count and values of policyTypes, not duplicates."""
+    result = load_text(policy_text("  policyTypes: [Ingress, Ingress]\n"), "f.yaml")
+    assert result.ok
+    assert [str(n) for n in result.notices] == [
+        "f.yaml:6: spec.policyTypes lists Ingress twice (the API server accepts this; once is"
+        " enough)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        pytest.param(
+            "  ingress:\n  - ports: [80]\n",
+            "f.yaml:7:13: spec.ingress[0].ports[0]: Invalid value: 80: must be a mapping such as"
+            ' "port: 80"',
+            id="port-written-as-a-number",
+        ),
+        pytest.param(
+            "  ingress:\n  - from:\n    - app: web\n",
+            'f.yaml:8:7: spec.ingress[0].from[0].app: unknown field "app": a peer has'
+            " podSelector, namespaceSelector or ipBlock; labels go under podSelector:"
+            " {matchLabels: {app: ...}}",
+            id="labels-written-as-a-peer",
+        ),
+    ],
+)
+def test_hints(spec: str, expected: str) -> None:
+    assert messages(load_text(policy_text(spec), "f.yaml"))[0] == expected
+
+
+def test_long_values_are_shortened_in_messages() -> None:
+    result = load_text(policy_text("  podSelector:\n    matchLabels: {app: " + "a" * 400 + "}\n"))
+    (error,) = result.errors
+    assert error.value == "a" * 400
+    assert '"' + "a" * 60 + '"... (400 characters)' in error.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("\ufeff" + HEAD, id="byte-order-mark"),
+        pytest.param(HEAD.replace("\n", "\r\n"), id="crlf"),
+        pytest.param(HEAD + "---\napiVersion: v1\nkind: List\nitems: []\n", id="empty-list"),
+    ],
+)
+def test_text_variants(text: str) -> None:
+    assert load_text(text).ok

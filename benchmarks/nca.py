@@ -6,6 +6,11 @@ Rules of this file:
   networkx and beautifulsoup4 (``==``), so it lives in its own virtual environment,
   ``benchmarks/.nca-venv``, never in the project's venv.  :func:`find_nca` looks for
   ``$NCA`` (a path to an ``nca`` executable), then that venv, then ``nca`` on ``PATH``.
+* :func:`nca_semantics` rewrites a cluster so that npcore computes what NCA computes
+  (the two known deviations of NCA from Kubernetes, docs/differential.md): D1, an
+  ``Exists``/``DoesNotExist`` requirement in a peer's ``podSelector`` that is paired
+  with a ``namespaceSelector`` only matches pods of the policy's own namespace; D2,
+  ipBlocks never match pod addresses.
 * :func:`parse_connectivity` reads the output of ``nca --connectivity -r DIR
   --output_format txt_no_fw_rules --output_endpoints pods``: one line per pair and
   protocol group, ``SRC => DST : CONN``, where SRC/DST is ``namespace/pod`` or an IPv4
@@ -17,6 +22,7 @@ Rules of this file:
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
 import re
@@ -26,7 +32,19 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from npcore import ALL_PORTS, NO_PORTS, PortSet, Protocol
+from npcore import (
+    ALL_PORTS,
+    NAMESPACE_NAME_LABEL,
+    NO_PORTS,
+    Cluster,
+    LabelSelector,
+    LabelSelectorRequirement,
+    NetworkPolicy,
+    NetworkPolicyPeer,
+    Operator,
+    PortSet,
+    Protocol,
+)
 
 __all__ = [
     "NCA_ARGS",
@@ -35,6 +53,7 @@ __all__ = [
     "NcaMap",
     "ensure_nca",
     "find_nca",
+    "nca_semantics",
     "parse_connection",
     "parse_connectivity",
     "run_nca",
@@ -208,4 +227,53 @@ def parse_connectivity(output: str) -> NcaMap:
             out.pods[(src, dst)] = out.pods.get((src, dst), NO_PORTS).union(ports)
         else:
             out.ip_lines.append((src, dst, ports))
+    return out
+
+
+def _d1_peer(peer: NetworkPolicyPeer, policy_namespace: str) -> NetworkPolicyPeer:
+    """D1: NCA matches a podSelector's Exists/DoesNotExist only in the policy's namespace
+    (``PeerContainer.get_peers_with_key(self.namespace, ...)``), even when a
+    namespaceSelector picks other namespaces."""
+    pods, namespaces = peer.pod_selector, peer.namespace_selector
+    if pods is None or namespaces is None:
+        return peer
+    keyed = (Operator.EXISTS, Operator.DOES_NOT_EXIST)
+    if not any(r.operator in keyed for r in pods.match_expressions):
+        return peer
+    own = LabelSelectorRequirement(NAMESPACE_NAME_LABEL, Operator.IN, (policy_namespace,))
+    narrowed = LabelSelector(namespaces.match_labels, (*namespaces.match_expressions, own))
+    return dataclasses.replace(peer, namespace_selector=narrowed)
+
+
+def _d1_policy(policy: NetworkPolicy) -> NetworkPolicy:
+    ingress = policy.ingress
+    if ingress is not None:
+        ingress = tuple(
+            dataclasses.replace(r, from_=tuple(_d1_peer(p, policy.namespace) for p in r.from_))
+            if r.from_
+            else r
+            for r in ingress
+        )
+    egress = policy.egress
+    if egress is not None:
+        egress = tuple(
+            dataclasses.replace(r, to=tuple(_d1_peer(p, policy.namespace) for p in r.to))
+            if r.to
+            else r
+            for r in egress
+        )
+    return dataclasses.replace(policy, ingress=ingress, egress=egress)
+
+
+def nca_semantics(cluster: Cluster, *, d1: bool = True, d2: bool = True) -> Cluster:
+    """``cluster`` rewritten so that npcore decides as NCA 2.1.0 does: D1 narrows the
+    namespaceSelector of peers whose podSelector uses Exists/DoesNotExist to the
+    policy's namespace; D2 removes pod addresses, so no ipBlock matches a pod."""
+    out = cluster
+    if d1:
+        out = out.with_policies(_d1_policy(p) for p in out.policies)
+    if d2:
+        out = dataclasses.replace(
+            out, pods=tuple(dataclasses.replace(p, ip=None) for p in out.pods)
+        )
     return out

@@ -291,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--ops",
-        default="matrix,map,to_dict",
+        default="matrix,map,to_dict,load_map",
         help=f"npcore operations to time, of {','.join(o for o in OPS if o != 'nca')}",
     )
     parser.add_argument(

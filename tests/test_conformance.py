@@ -91,7 +91,7 @@ CASES = load_cases()
 
 def build(case: Case) -> Cluster:
     """The case's cluster: base manifests, then the case's own, then its externals."""
-    from npcore.load import load_text
+    load_text = pytest.importorskip("npcore.load").load_text
 
     text = case.cluster
     if case.base:

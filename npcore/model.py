@@ -219,14 +219,16 @@ class NetworkPolicy:
         of ingress or egress rules; policies that contain an egress section are assumed to
         affect egress, and all policies (whether or not they contain an ingress section)
         are assumed to affect ingress."  An egress section counts only if it has at least
-        one rule (the API server's defaulting: ``len(spec.Egress) > 0``).
+        one rule (the API server's defaulting: ``len(spec.Egress) > 0``).  An explicit
+        empty list (``policyTypes: []``) is defaulted the same way: the API server's
+        ``SetDefaults_NetworkPolicySpec`` checks ``len(obj.PolicyTypes) == 0``.
 
         >>> sorted(NetworkPolicy("p").effective_policy_types())
         [<PolicyType.INGRESS: 'Ingress'>]
         >>> sorted(NetworkPolicy("p", egress=(NetworkPolicyEgressRule(),)).effective_policy_types())
-        [<PolicyType.INGRESS: 'Ingress'>, <PolicyType.EGRESS: 'Egress'>]
+        [<PolicyType.EGRESS: 'Egress'>, <PolicyType.INGRESS: 'Ingress'>]
         """
-        if self.policy_types is not None:
+        if self.policy_types:
             return frozenset(self.policy_types)
         if self.egress:
             return frozenset((PolicyType.INGRESS, PolicyType.EGRESS))

@@ -61,7 +61,10 @@ def format_value(value: object) -> str:
     if isinstance(value, dict):
         inner = ", ".join(f"{format_value(k)}: {format_value(v)}" for k, v in value.items())
         return "{" + inner + "}"
-    return str(value)
+    try:
+        return str(value)
+    except ValueError:  # an integer with more digits than Python will print
+        return "(a number too long to show)"
 
 
 def _location(file: str | None, line: int | None, column: int | None) -> str:

@@ -303,9 +303,14 @@ _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 def _scalar(node: ScalarNode) -> object:
     """A scalar's value as YAML 1.1 (and Kubernetes' YAML-to-JSON) reads it.
 
-    Timestamps, binary and unknown tags stay text; a number too large to convert stays text.
+    Timestamps, binary and unknown tags stay text; so does a number written with more than
+    40 characters.
     """
     tag = node.tag
+    if len(node.value) > 40:
+        # No number of interest is this long; converting one could take quadratic time
+        # (YAML 1.1 reads 1:2:3... as a base-60 integer).
+        return None if tag == _NULL else str(node.value)
     try:
         if tag == _NULL:
             return None

@@ -918,3 +918,19 @@ def test_long_values_are_shortened_in_messages() -> None:
 )
 def test_text_variants(text: str) -> None:
     assert load_text(text).ok
+
+
+@pytest.mark.parametrize(
+    "scalar",
+    [
+        pytest.param("1" + ":1" * 100_000, id="base-60-integer"),
+        pytest.param("9" * 100_000, id="long-integer"),
+        pytest.param("1" * 100_000 + ".5", id="long-float"),
+    ],
+)
+def test_long_numbers_are_cheap(loader: str, scalar: str) -> None:
+    """YAML 1.1 reads 1:2:3 as a base-60 integer; converting a long one is quadratic."""
+    start = time.perf_counter()
+    result = load_text(HEAD.replace("name: p", f"name: {scalar}"))
+    assert time.perf_counter() - start < 2.0
+    assert [e.path for e in result.errors] == ["metadata.name"]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import doctest
 
 import pytest
+from hypothesis import given, settings
+from strategies import network_policies
 
 import npcore.describe
 from npcore.describe import describe_policies, describe_policy, format_label_selector
@@ -277,3 +279,32 @@ def test_doctests() -> None:
     result = doctest.testmod(npcore.describe)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+@settings(max_examples=80, deadline=None)
+@given(network_policies())
+def test_every_rule_port_and_peer_of_an_enabled_direction_is_printed(
+    policy: NetworkPolicy,
+) -> None:
+    text = describe_policy(policy)
+    lines = text.splitlines()
+    types = policy.policy_types or (
+        (PolicyType.INGRESS, PolicyType.EGRESS) if policy.egress else (PolicyType.INGRESS,)
+    )
+    port_lines = sum(1 for line in lines if line.startswith("    To Port"))
+    peer_lines = sum(1 for line in lines if line in ("    From:", "    To:"))
+    separators = lines.count("    ----------")
+    want_ports = want_peers = want_separators = 0
+    for direction, rules in (
+        (PolicyType.INGRESS, policy.ingress),
+        (PolicyType.EGRESS, policy.egress),
+    ):
+        if direction not in types or not rules:
+            continue
+        want_separators += len(rules) - 1
+        for rule in rules:
+            want_ports += len(rule.ports) if rule.ports else 1
+            want_peers += len(rule.peers) if rule.peers else 0
+    assert (port_lines, peer_lines, separators) == (want_ports, want_peers, want_separators)
+    assert lines[-1] == "  Policy Types: " + ", ".join(str(t) for t in types)
+    assert "<error>" not in text  # valid selectors always format

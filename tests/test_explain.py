@@ -9,6 +9,9 @@ import doctest
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import PORT_NAMES, PROBE_PORTS, clusters
 
 import npcore.explain
 import npcore.services
@@ -474,3 +477,45 @@ def test_doctests(module: object) -> None:
     result = doctest.testmod(module)  # type: ignore[arg-type]
     assert result.attempted > 0
     assert result.failed == 0
+
+
+# --- properties on random small clusters (tests/strategies.py) ------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(clusters(), st.data())
+def test_explanations_agree_with_the_verdict(cluster: Cluster, data: st.DataObject) -> None:
+    peers = cluster.peers()
+    src = data.draw(st.sampled_from(peers))
+    dst = data.draw(st.sampled_from(peers))
+    port = data.draw(st.sampled_from([*PROBE_PORTS, *PORT_NAMES]))
+    protocol = data.draw(st.sampled_from(list(Protocol)))
+    verdict = is_allowed(cluster, Connection(src, dst, port, protocol))
+    text = explain_text(verdict)
+    lines = text.splitlines()
+    assert lines[-1].startswith("ALLOWED" if verdict.allowed else "DENIED")
+    for side in (verdict.egress, verdict.ingress):
+        for policy in side.selecting_policies:
+            assert policy in text
+        for match in side.admitted_by:
+            assert (
+                f"{match.policy} spec.{side.direction.lower()}[{match.rule_index}] admits it"
+                in text
+            )
+    data_dict = explain_dict(verdict)
+    assert json.loads(json.dumps(data_dict)) == data_dict
+    assert data_dict["allowed"] == verdict.allowed
+    assert data_dict["policy_allows"] == verdict.policy_allows
+    sides = {"egress": verdict.egress, "ingress": verdict.ingress}
+    expected = (
+        []
+        if verdict.policy_allows
+        else [
+            f"{name} {'from' if name == 'egress' else 'to'} {side_endpoint}"
+            for name, side_endpoint in (("egress", src.key), ("ingress", dst.key))
+            if not sides[name].allowed
+        ]
+    )
+    assert data_dict["blocked_by"] == expected
+    if not verdict.policy_allows and verdict.port is not None:
+        assert expected, "a denied connection names the side that blocks it"

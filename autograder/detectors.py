@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from autograder.exercise import Constraints
 from autograder.results import Misconception
 from npcore.cluster import Cluster, Pod
-from npcore.engine import policy_selects
+from npcore.engine import peer_matches, policy_selects
 from npcore.model import (
     LabelSelector,
     NetworkPolicy,
@@ -193,10 +193,11 @@ def wrong_namespace(ctx: Context) -> list[Misconception]:
 
 
 def service_port(ctx: Context) -> list[Misconception]:
-    """A rule port equal to a Service port whose target is another container port, and
-    traffic to that Service's pods is missing."""
-    found = []
+    """A rule port equal to a Service port whose target is another container port, on a
+    rule that governs traffic to that Service's pods, and that traffic is missing."""
+    found = set()
     missing_dsts = {d.dst for d in ctx.missing()}
+    labels = ctx.scenario.namespace_labels()
     for policy in ctx.learner:
         for direction, index, rule in _rules(policy):
             for entry in rule.ports or ():
@@ -206,16 +207,23 @@ def service_port(ctx: Context) -> list[Misconception]:
                     for sp in service.ports:
                         if sp.port != entry.port or sp.protocol is not entry.effective_protocol:
                             continue
-                        targets = {
-                            t
-                            for pod in ctx.scenario.endpoints(service)
-                            for t in [_target_number(pod, sp.target_port, sp.protocol)]
-                            if t is not None and pod.key in missing_dsts
-                        }
-                        targets.discard(sp.port)
+                        targets = set()
+                        for pod in ctx.scenario.endpoints(service):
+                            if pod.key not in missing_dsts:
+                                continue
+                            if direction == "ingress":
+                                governs = policy_selects(policy, pod)
+                            else:
+                                governs = not rule.peers or any(
+                                    peer_matches(peer, policy.namespace, pod, labels)
+                                    for peer in rule.peers
+                                )
+                            number = _target_number(pod, sp.target_port, sp.protocol)
+                            if governs and number is not None and number != sp.port:
+                                targets.add(number)
                         if targets:
                             shown = ", ".join(str(t) for t in sorted(targets))
-                            found.append(
+                            found.add(
                                 Misconception(
                                     "service-port",
                                     f"{policy.key} {direction}[{index}] uses port {entry.port}, "
@@ -223,7 +231,7 @@ def service_port(ctx: Context) -> list[Misconception]:
                                     f"{shown}",
                                 )
                             )
-    return sorted(set(found), key=lambda m: m.detail)
+    return sorted(found, key=lambda m: m.detail)
 
 
 def _target_number(pod: Pod, target: int | str, protocol: Protocol) -> int | None:
@@ -274,8 +282,10 @@ def dns_udp_and_tcp(ctx: Context) -> list[Misconception]:
 
 def policy_types_omitted(ctx: Context) -> list[Misconception]:
     """Rules of a direction that policyTypes leaves out, or no policyTypes and no egress
-    rules where the reference isolates egress; the learner allows more."""
+    rules where the reference isolates egress; the learner allows more.  When several
+    policies qualify, only those whose pods no other qualifying policy covers are named."""
     found = []
+    unisolated: dict[str, set[str]] = {}
     for policy in ctx.learner:
         types = policy.effective_policy_types()
         ignored = []
@@ -302,13 +312,17 @@ def policy_types_omitted(ctx: Context) -> list[Misconception]:
                 and any(_selects(ref, pod, PolicyType.EGRESS) for ref in ctx.reference)
             }
             if lost:
-                found.append(
-                    Misconception(
-                        "policy-types-omitted",
-                        f"{policy.key} has no policyTypes and no egress rules, so it does not "
-                        f"isolate egress of {', '.join(sorted(lost))}",
-                    )
-                )
+                unisolated[policy.key] = lost
+    for key, pods in unisolated.items():
+        if any(other != key and pods < more for other, more in unisolated.items()):
+            continue
+        found.append(
+            Misconception(
+                "policy-types-omitted",
+                f"{key} has no policyTypes and no egress rules, so it does not isolate egress "
+                f"of {', '.join(sorted(pods))}",
+            )
+        )
     return found
 
 

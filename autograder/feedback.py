@@ -135,9 +135,14 @@ def hidden_flow_line(src: str, dst: str, ports: PortSet, now_allowed: bool) -> s
     )
 
 
-def misconception_line(misconception_id: str, detail: str, hints: Mapping[str, str]) -> str:
-    """``Likely cause (selectors OR'ed instead of AND'ed): DETAIL. HINT``."""
+def misconception_line(
+    misconception_id: str, detail: str, hints: Mapping[str, str], *, with_hint: bool = True
+) -> str:
+    """``Likely cause (selectors OR'ed instead of AND'ed): DETAIL. HINT`` (the hint of a
+    definition's ``hints`` replaces the default one; ``with_hint=False`` leaves it out)."""
     title = MISCONCEPTION_TITLES.get(misconception_id, misconception_id)
     hint = hints.get(misconception_id) or DEFAULT_HINTS.get(misconception_id, "")
+    if not with_hint:
+        hint = ""
     detail = detail.rstrip(".")
     return f"Likely cause ({title}): {detail}. {hint}".rstrip()

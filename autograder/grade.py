@@ -245,7 +245,12 @@ def grade_policies(exercise: Exercise, policies: Sequence[NetworkPolicy]) -> Gra
     )
     passed = all(c.passed for c in checks)
     if not passed:
-        lines += [fb.misconception_line(m.id, m.detail, exercise.hints) for m in found]
+        hinted: set[str] = set()
+        for m in found:
+            lines.append(
+                fb.misconception_line(m.id, m.detail, exercise.hints, with_hint=m.id not in hinted)
+            )
+            hinted.add(m.id)
     else:
         found = []
         lines.append("All requirements met: your policies have exactly the required effect.")

@@ -316,6 +316,8 @@ def _enforcement(cluster: Cluster) -> str:
 
 
 def _table(peers: Sequence[str], cell: list[list[str]]) -> list[str]:
+    if not peers:
+        return ["(no peers: the input has no pods; add --external NAME=IP for endpoints)"]
     corner = "-"
     first = max([len(corner), *(len(p) for p in peers)])
     widths = [max([len(p), *(len(row[j]) for row in cell)]) for j, p in enumerate(peers)]

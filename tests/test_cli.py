@@ -205,6 +205,14 @@ def test_matrix_flannel_allows_everything(capsys: pytest.CaptureFixture[str]) ->
     assert all(set(line.split()[1:]) == {"."} for line in lines[2:])
 
 
+def test_matrix_without_pods_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "matrix", POLICIES)
+    assert code == EXIT_OK
+    assert out.splitlines()[1] == (
+        "(no peers: the input has no pods; add --external NAME=IP for endpoints)"
+    )
+
+
 # --- explain --------------------------------------------------------------------------------
 
 

@@ -222,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _check_readable(paths: Sequence[str]) -> None:
+    from npcore.load import MANIFEST_SUFFIXES
+
     if sum(1 for p in paths if p == "-") > 1:
         raise UsageError("stdin (-) can be read only once")
     for path in paths:
@@ -232,6 +234,12 @@ def _check_readable(paths: Sequence[str]) -> None:
         if os.path.isdir(path):
             if not os.access(path, os.R_OK | os.X_OK):
                 raise UsageError(f"cannot read {path}: permission denied")
+            if not any(
+                entry.is_file() and entry.name.endswith(MANIFEST_SUFFIXES)
+                for entry in os.scandir(path)
+            ):
+                suffixes = ", ".join(MANIFEST_SUFFIXES)
+                raise UsageError(f"cannot read {path}: no {suffixes} files in the directory")
             continue
         try:
             with open(path, "rb"):

@@ -436,6 +436,10 @@ def test_invalid_input_exits_1_with_errors_on_stderr(capsys: pytest.CaptureFixtu
         ),
         (["check", "-", "-"], "npcore: error: stdin (-) can be read only once"),
         (
+            ["check", "docs/"],
+            "npcore: error: cannot read docs/: no .yaml, .yml, .json files in the directory",
+        ),
+        (
             ["explain", CLUSTER, "--from", "shop/nope", "--to", "shop/db", "--port", "1"],
             "npcore: error: --from shop/nope: no pod, Service or external endpoint has that "
             "name (known: shop/web, shop/api-0, shop/api-1, shop/db, shop/api (Service)); write "
@@ -469,7 +473,8 @@ def test_invalid_input_exits_1_with_errors_on_stderr(capsys: pytest.CaptureFixtu
         ),
     ],
     ids=[
-        "unknown-cni", "unreadable-file", "stdin-twice", "unknown-peer", "service-as-source",
+        "unknown-cni", "unreadable-file", "stdin-twice", "directory-without-manifests",
+        "unknown-peer", "service-as-source",
         "service-port-missing", "pod-prefix-missing", "external-name-taken",
         "protocol-without-port", "diff-too-few-files",
     ],

@@ -146,7 +146,8 @@ def or_instead_of_and(ctx: Context) -> list[Misconception]:
 
 
 def empty_pod_selector(ctx: Context) -> list[Misconception]:
-    """``spec.podSelector: {}`` and the diff touches pods that no reference policy selects."""
+    """``spec.podSelector: {}`` and the diff touches pods that no reference policy selects
+    (in any direction: where the reference selects them too, the cause lies elsewhere)."""
     found = []
     for policy in ctx.learner:
         if not policy.pod_selector.is_empty:
@@ -155,8 +156,10 @@ def empty_pod_selector(ctx: Context) -> list[Misconception]:
         for d in ctx.diffs:
             for name, direction in ((d.dst, PolicyType.INGRESS), (d.src, PolicyType.EGRESS)):
                 pod = ctx.pod(name)
-                if _selects(policy, pod, direction) and not any(
-                    _selects(ref, pod, direction) for ref in ctx.reference
+                if (
+                    pod is not None
+                    and _selects(policy, pod, direction)
+                    and not any(policy_selects(ref, pod) for ref in ctx.reference)
                 ):
                     hit.add(name)
         if hit:
@@ -302,6 +305,24 @@ def policy_types_omitted(ctx: Context) -> list[Misconception]:
                     "out, so those rules are ignored",
                 )
             )
+            continue
+        if policy.policy_types is None and policy.egress and not policy.ingress:
+            blocked = {
+                d.dst
+                for d in ctx.missing()
+                if (pod := ctx.pod(d.dst)) is not None
+                and policy_selects(policy, pod)
+                and not any(_selects(ref, pod, PolicyType.INGRESS) for ref in ctx.reference)
+            }
+            if blocked:
+                found.append(
+                    Misconception(
+                        "policy-types-omitted",
+                        f"{policy.key} has egress rules and no policyTypes, so it isolates "
+                        "Ingress too (every policy does unless policyTypes says otherwise) and "
+                        f"blocks all incoming traffic of {', '.join(sorted(blocked))}",
+                    )
+                )
             continue
         if policy.policy_types is None and not policy.egress:
             lost = {

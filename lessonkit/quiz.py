@@ -31,6 +31,7 @@ __all__ = [
     "explain_connection",
     "explain_verdict",
     "predict_connection",
+    "which_flow_breaks",
 ]
 
 _CORRECT = "Correct."
@@ -105,9 +106,7 @@ class _Quiz:
         return w.VBox([question, choice, button, feedback, out])
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
+        _display_widget(self.widget, repr(self))
 
     def __repr__(self) -> str:
         lines = [f"Self-check: {self.question}"]
@@ -333,6 +332,35 @@ def predict_connection(
     )
 
 
+def _flow_name(flow: Any) -> str:
+    label = getattr(flow, "label", None)
+    return label or f"{flow.src} -> {flow.dst} {flow.protocol} {flow.port}"
+
+
+def which_flow_breaks(
+    cluster: Cluster, flows: Sequence[Any], *, question: str, explanation: str = ""
+) -> PredictThenReveal:
+    """ "Which of these flows fails?" for flows (``src``, ``dst``, ``port``, ``protocol``,
+    ``label``) of which at most one is blocked on ``cluster``; npcore gives the answer.
+
+    The options are the flows' labels and "nothing breaks"; the reveal explains every flow.
+    """
+    verdicts = [_decide(cluster, f.src, f.dst, f.port, f.protocol) for f in flows]
+    blocked = [i for i, v in enumerate(verdicts) if not v.allowed]
+    if len(blocked) > 1:
+        names = ", ".join(_flow_name(flows[i]) for i in blocked)
+        raise ValueError(f"more than one flow is blocked ({names}): ask another question")
+    options = (*(_flow_name(f) for f in flows), "nothing breaks")
+    text = "\n".join(explain_verdict(v) for v in verdicts)
+    return PredictThenReveal(
+        question,
+        lambda: text,
+        options=options,
+        answer_index=blocked[0] if blocked else len(flows),
+        explanation=explanation,
+    )
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class DirectionQuiz(_Quiz):
     """ "``src`` opens a connection to ``dst``: for ``viewpoint``, ingress or egress?"
@@ -418,10 +446,11 @@ class Expect:
 class FixThisPolicy:
     """A broken policy to repair in YAML until every goal holds.
 
-    ``cluster`` is the world without the policy being edited; ``check(yaml_text)`` loads
-    the learner's YAML with :mod:`npcore.load`, adds its policies to ``cluster`` and
-    tests each :class:`Expect` with npcore.  The widget is lessonkit's ``PolicyEditor``
-    (live diagram and errors) plus a Check button.
+    ``cluster`` is the world without the policy being edited; ``check(yaml_text)`` reads
+    the learner's YAML with :func:`npcore.load.parse_policies`, adds its policies to
+    ``cluster`` (like ``kubectl apply -f``) and tests each :class:`Expect` with npcore.
+    The widget is lessonkit's ``PolicyEditor`` (live diagram, errors with line and field)
+    plus a Check button.
     """
 
     cluster: Cluster
@@ -438,13 +467,14 @@ class FixThisPolicy:
 
     def check(self, yaml_text: str) -> tuple[bool, str]:
         """Whether the policies in ``yaml_text`` meet every goal, and which goals fail."""
-        from npcore.load import load_text
+        from npcore.errors import ParseError, ValidationError
+        from npcore.load import parse_policies
 
-        result = load_text(yaml_text, "policy.yaml", cni=self.cluster.cni)
-        if result.errors:
-            lines = "\n".join(str(e) for e in result.errors)
+        try:
+            policies = parse_policies(yaml_text, "policy.yaml")
+        except (ParseError, ValidationError) as error:
+            lines = "\n".join(str(e) for e in error.errors)
             return False, f"{_WRONG} The YAML has problems to fix first:\n{lines}"
-        policies = result.cluster.policies
         if not policies:
             return False, f"{_WRONG} The text holds no NetworkPolicy."
         world = self.cluster.with_policies((*self.cluster.policies, *policies))
@@ -472,18 +502,26 @@ class FixThisPolicy:
         feedback = w.HTML()
 
         def on_click(_: Any) -> None:
-            feedback.value = _feedback_html(*self.check(editor.text.value))
+            feedback.value = _feedback_html(*self.check(editor.editor.value))
 
         button.on_click(on_click)
         return w.VBox([goal, _editor_widget(editor), button, feedback])
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
+        _display_widget(self.widget, repr(self))
 
     def __repr__(self) -> str:
         return f"Fix this policy: {self.question}\n\n{self.broken_yaml}"
+
+
+def _display_widget(widget: Any, text: str) -> None:
+    """Show ``widget``, with ``text`` (the question) as its plain-text form for static
+    viewers and screen readers instead of the widget's class repr."""
+    from IPython.display import display
+
+    data = widget._repr_mimebundle_()
+    data["text/plain"] = text
+    display(data, raw=True)
 
 
 def _editor_widget(editor: Any) -> Any:

@@ -12,7 +12,9 @@ Rules of this file:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, TypeVar
 
 from npcore import (
     NAMESPACE_NAME_LABEL,
@@ -38,19 +40,30 @@ if TYPE_CHECKING:
 
 __all__ = [
     "API_INGRESS_YAML",
-    "DB_POLICY_AND_BUG_YAML",
+    "DB_POLICY_AND_YAML",
     "DB_POLICY_OR_BUG_YAML",
     "DB_POLICY_YAML",
     "DEFAULT_DENY_YAML",
+    "ENDPORT_NAMED_BUG_YAML",
+    "IPBLOCK_EGRESS_YAML",
+    "LOCKDOWN_RULES",
     "LOCKDOWN_YAML",
+    "NAMED_PORT_YAML",
+    "NAMESPACE_LABEL_BUG_YAML",
+    "PROMETHEUS_FIXED_YAML",
+    "PROMETHEUS_SCOPE_BUG_YAML",
     "SERVICE_PORT_BUG_YAML",
     "USER_IP",
     "db_policy",
     "lockdown_policies",
     "multi_namespace",
+    "pod_table",
     "policies_from_yaml",
+    "relabel",
+    "service_table",
     "three_tier",
     "three_tier_flows",
+    "with_yaml",
     "x_y_z",
 ]
 
@@ -227,7 +240,7 @@ spec:
       port: 3306
 """
 
-DB_POLICY_AND_BUG_YAML = """\
+DB_POLICY_AND_YAML = """\
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata:
@@ -274,6 +287,150 @@ spec:
       port: 80
 """
 
+# Lesson 05, podSelector scope: Prometheus (namespace monitoring) scraping prod/db.
+
+PROMETHEUS_SCOPE_BUG_YAML = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: db-metrics
+  namespace: prod
+spec:
+  podSelector:
+    matchLabels:
+      app: db
+  policyTypes:
+  - Ingress
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels:
+          app: prometheus
+    ports:
+    - protocol: TCP
+      port: 5432
+"""
+
+PROMETHEUS_FIXED_YAML = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: db-metrics
+  namespace: prod
+spec:
+  podSelector:
+    matchLabels:
+      app: db
+  policyTypes:
+  - Ingress
+  ingress:
+  - from:
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: monitoring
+      podSelector:
+        matchLabels:
+          app: prometheus
+    ports:
+    - protocol: TCP
+      port: 5432
+"""
+
+# Lesson 07: namespaces by label, ipBlock with except, named ports and endPort.
+
+NAMESPACE_LABEL_BUG_YAML = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: db-metrics
+  namespace: prod
+spec:
+  podSelector:
+    matchLabels:
+      app: db
+  policyTypes:
+  - Ingress
+  ingress:
+  - from:
+    - namespaceSelector:
+        matchLabels:
+          team: monitoring
+      podSelector:
+        matchLabels:
+          app: prometheus
+    ports:
+    - protocol: TCP
+      port: 5432
+"""
+
+IPBLOCK_EGRESS_YAML = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: web-egress
+  namespace: prod
+spec:
+  podSelector:
+    matchLabels:
+      app: web
+  policyTypes:
+  - Egress
+  egress:
+  - to:
+    - ipBlock:
+        cidr: 0.0.0.0/0
+        except:
+        - 169.254.169.254/32
+    ports:
+    - protocol: TCP
+      port: 443
+"""
+
+NAMED_PORT_YAML = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: db-policy
+  namespace: shop
+spec:
+  podSelector:
+    matchLabels:
+      role: db
+  policyTypes:
+  - Ingress
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels:
+          name: api-pod
+    ports:
+    - protocol: TCP
+      port: mysql
+"""
+
+ENDPORT_NAMED_BUG_YAML = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: db-policy
+  namespace: shop
+spec:
+  podSelector:
+    matchLabels:
+      role: db
+  policyTypes:
+  - Ingress
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels:
+          name: api-pod
+    ports:
+    - protocol: TCP
+      port: mysql
+      endPort: 3310
+"""
+
 
 def policies_from_yaml(text: str, filename: str = "<lesson>") -> tuple[NetworkPolicy, ...]:
     """The NetworkPolicies in ``text`` (one or more YAML documents), decoded by npcore."""
@@ -290,6 +447,7 @@ def _tcp(port: int) -> NetworkPolicyPort:
     return NetworkPolicyPort(Protocol.TCP, port)
 
 
+_R = TypeVar("_R", NetworkPolicyIngressRule, NetworkPolicyEgressRule)
 _INGRESS = (PolicyType.INGRESS,)
 _BOTH = (PolicyType.INGRESS, PolicyType.EGRESS)
 
@@ -305,23 +463,46 @@ def db_policy(namespace: str = "shop") -> NetworkPolicy:
     )
 
 
-def lockdown_policies(namespace: str = "shop") -> tuple[NetworkPolicy, ...]:
-    """:data:`LOCKDOWN_YAML`: default deny both ways, DNS to kube-dns, and the five rules."""
+LOCKDOWN_RULES: dict[str, str] = {
+    "web-ingress": "rule 1: ingress to web on TCP 80 (from anyone, the users)",
+    "web-egress": "rule 2: egress from web to api on TCP 8080",
+    "api-ingress": "rule 3: ingress to api from web on TCP 8080",
+    "api-egress": "rule 4: egress from api to db on TCP 3306",
+    "db-ingress": "rule 5: ingress to db from api on TCP 3306",
+    "dns": "egress from every shop pod to kube-dns on UDP and TCP 53",
+}
+
+
+def lockdown_policies(
+    namespace: str = "shop", *, without: str | None = None
+) -> tuple[NetworkPolicy, ...]:
+    """:data:`LOCKDOWN_YAML`: default deny both ways, DNS to kube-dns, and the five rules.
+
+    ``without`` names one rule of :data:`LOCKDOWN_RULES` to leave out (its pod stays
+    isolated, so the traffic that rule allowed is now blocked).
+    """
+    if without is not None and without not in LOCKDOWN_RULES:
+        raise ValueError(f"unknown rule {without!r}; choose one of {', '.join(LOCKDOWN_RULES)}")
+
+    def keep(name: str, rule: _R) -> tuple[_R, ...]:
+        return () if without == name else (rule,)
+
     dns = NetworkPolicyPeer(
         pod_selector=LabelSelector.of({"k8s-app": "kube-dns"}),
         namespace_selector=LabelSelector.of({NAMESPACE_NAME_LABEL: "kube-system"}),
     )
+    db = db_policy(namespace)
+    if without == "db-ingress":
+        db = replace(db, ingress=())
     return (
         NetworkPolicy("default-deny", namespace, LabelSelector(), policy_types=_BOTH),
         NetworkPolicy(
             "allow-dns",
             namespace,
             LabelSelector(),
-            egress=(
-                NetworkPolicyEgressRule(
-                    (NetworkPolicyPort(Protocol.UDP, 53), _tcp(53)),
-                    (dns,),
-                ),
+            egress=keep(
+                "dns",
+                NetworkPolicyEgressRule((NetworkPolicyPort(Protocol.UDP, 53), _tcp(53)), (dns,)),
             ),
             policy_types=(PolicyType.EGRESS,),
         ),
@@ -329,19 +510,76 @@ def lockdown_policies(namespace: str = "shop") -> tuple[NetworkPolicy, ...]:
             "web",
             namespace,
             LabelSelector.of({"name": "web-pod"}),
-            ingress=(NetworkPolicyIngressRule((_tcp(80),)),),
-            egress=(NetworkPolicyEgressRule((_tcp(8080),), (_pods({"name": "api-pod"}),)),),
+            ingress=keep("web-ingress", NetworkPolicyIngressRule((_tcp(80),))),
+            egress=keep(
+                "web-egress",
+                NetworkPolicyEgressRule((_tcp(8080),), (_pods({"name": "api-pod"}),)),
+            ),
             policy_types=_BOTH,
         ),
         NetworkPolicy(
             "api",
             namespace,
             LabelSelector.of({"name": "api-pod"}),
-            ingress=(NetworkPolicyIngressRule((_tcp(8080),), (_pods({"name": "web-pod"}),)),),
-            egress=(NetworkPolicyEgressRule((_tcp(3306),), (_pods({"role": "db"}),)),),
+            ingress=keep(
+                "api-ingress",
+                NetworkPolicyIngressRule((_tcp(8080),), (_pods({"name": "web-pod"}),)),
+            ),
+            egress=keep(
+                "api-egress", NetworkPolicyEgressRule((_tcp(3306),), (_pods({"role": "db"}),))
+            ),
             policy_types=_BOTH,
         ),
-        db_policy(namespace),
+        db,
+    )
+
+
+def with_yaml(cluster: Cluster, text: str, filename: str = "<lesson>") -> Cluster:
+    """``cluster`` plus the NetworkPolicies written in ``text`` (like ``kubectl apply -f``)."""
+    return cluster.with_policies((*cluster.policies, *policies_from_yaml(text, filename)))
+
+
+def relabel(cluster: Cluster, pod: str, labels: Mapping[str, str]) -> Cluster:
+    """``cluster`` with the pod ``ns/name`` carrying ``labels`` instead of its own
+    (like ``kubectl label --overwrite``, removing the old labels)."""
+    cluster.pod(pod)  # KeyError for an unknown pod
+    pods = tuple(replace(p, labels=dict(labels)) if p.key == pod else p for p in cluster.pods)
+    return replace(cluster, pods=pods)
+
+
+def pod_table(cluster: Cluster) -> str:
+    """The pods as ``kubectl get pods -A -o wide --show-labels`` would list them (roughly)."""
+    rows = [("NAMESPACE", "NAME", "IP", "PORTS", "LABELS")]
+    for p in cluster.pods:
+        ports = ",".join(f"{c.port}/{c.protocol.value}" for c in p.ports) or "-"
+        labels = ",".join(f"{k}={v}" for k, v in sorted(p.labels.items())) or "<none>"
+        rows.append((p.namespace, p.name, p.ip or "", ports, labels))
+    rows += [("(outside)", e.name, e.ip, "-", "-") for e in cluster.externals]
+    return _table(rows)
+
+
+def service_table(cluster: Cluster) -> str:
+    """The Services: their port, the pod port it forwards to (targetPort), the pods picked."""
+    rows = [("NAMESPACE", "SERVICE", "PORT", "TARGET PORT", "PODS")]
+    for svc in cluster.services:
+        pods = ",".join(p.name for p in cluster.endpoints(svc)) or "<none>"
+        for sp in svc.ports:
+            rows.append(
+                (
+                    svc.namespace,
+                    svc.name,
+                    f"{sp.port}/{sp.protocol.value}",
+                    str(sp.target_port),
+                    pods,
+                )
+            )
+    return _table(rows)
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
     )
 
 
@@ -353,6 +591,7 @@ def _kube_dns() -> Pod:
         "kube-system",
         "coredns",
         {"k8s-app": "kube-dns"},
+        ip="10.244.0.5",
         ports=(
             ContainerPort(53, Protocol.UDP, "dns"),
             ContainerPort(53, Protocol.TCP, "dns-tcp"),
@@ -366,13 +605,15 @@ def three_tier(
     with_db_policy: bool = False,
     with_dns: bool = False,
     lockdown: bool = False,
+    without: str | None = None,
     cni: str = "calico",
 ) -> Cluster:
     """The shop: pods ``web``, ``api`` and ``db``, their Services, and a ``user`` outside.
 
     ``with_db_policy`` adds ``db-policy`` (:data:`DB_POLICY_YAML`); ``lockdown`` adds every
     policy of :data:`LOCKDOWN_YAML` (and implies ``with_dns``, the kube-dns pod in
-    ``kube-system``).  Policies are written for namespace ``shop``.
+    ``kube-system``); ``without`` leaves one rule of the lockdown out (see
+    :data:`LOCKDOWN_RULES`).
 
     >>> shop = three_tier()
     >>> [p.key for p in shop.pods]
@@ -410,9 +651,9 @@ def three_tier(
     ]
     policies: list[NetworkPolicy] = []
     if lockdown:
-        policies.extend(lockdown_policies())
+        policies.extend(lockdown_policies(namespace, without=without))
     elif with_db_policy:
-        policies.append(db_policy())
+        policies.append(db_policy(namespace))
     return Cluster.build(
         namespaces=[Namespace.named(namespace)],
         pods=pods,

@@ -9,10 +9,13 @@ from hypothesis import strategies as st
 from lessonkit import scenes
 from lessonkit.quiz import (
     DirectionQuiz,
+    Expect,
+    FixThisPolicy,
     MultipleChoice,
     PredictThenReveal,
     explain_connection,
     predict_connection,
+    which_flow_breaks,
 )
 from npcore import Connection, Protocol, is_allowed
 
@@ -376,3 +379,116 @@ def test_quiz_widget_builds_and_checks() -> None:
     choice.value = "egress"
     button.click()
     assert "✔ Correct. The web server starts that connection: egress." in feedback.value
+
+
+THREE_STEPS = scenes.three_tier_flows()[:3]
+
+
+@pytest.mark.parametrize(
+    ("without", "answer"),
+    [
+        ("web-ingress", "user -> web"),
+        ("web-egress", "web -> api"),
+        ("api-ingress", "web -> api"),
+        ("api-egress", "api -> db"),
+        ("db-ingress", "api -> db"),
+        ("dns", "nothing breaks"),
+    ],
+)
+def test_which_flow_breaks_answers_from_npcore(without: str, answer: str) -> None:
+    q = which_flow_breaks(
+        scenes.three_tier(lockdown=True, without=without), THREE_STEPS, question="What fails?"
+    )
+    assert q.options == ("user -> web", "web -> api", "api -> db", "nothing breaks")
+    ok, feedback = q.check(answer)
+    assert ok
+    assert feedback.count("\n") >= 9  # every flow explained, three lines each
+    wrong = next(o for o in q.options if o != answer)
+    assert not q.check(wrong)[0]
+
+
+def test_which_flow_breaks_refuses_ambiguous_questions() -> None:
+    with pytest.raises(ValueError, match="more than one flow is blocked"):
+        which_flow_breaks(
+            scenes.three_tier(lockdown=True, without="web-egress").with_policies(
+                [scenes.lockdown_policies()[0]]
+            ),
+            THREE_STEPS,
+            question="?",
+        )
+
+
+FIX = FixThisPolicy(
+    scenes.three_tier(),
+    scenes.three_tier_flows(),
+    scenes.SERVICE_PORT_BUG_YAML,
+    [
+        Expect("shop/web", "shop/api", 8080, True),
+        Expect("shop/db", "shop/api", 8080, False),
+    ],
+)
+
+
+def test_fix_this_policy_broken_yaml_fails_with_the_reason() -> None:
+    ok, feedback = FIX.check(scenes.SERVICE_PORT_BUG_YAML)
+    assert not ok
+    assert feedback.startswith("Not quite. want shop/web -> shop/api TCP 8080 allowed, got:\n")
+    assert "the port does not match" in feedback
+
+
+def test_fix_this_policy_fixed_yaml_passes() -> None:
+    fixed = scenes.SERVICE_PORT_BUG_YAML.replace("port: 80\n", "port: 8080\n")
+    assert FIX.check(fixed) == (
+        True,
+        "Correct. Every goal holds:\n"
+        "- shop/web -> shop/api TCP 8080 allowed\n"
+        "- shop/db -> shop/api TCP 8080 blocked",
+    )
+
+
+def test_fix_this_policy_named_port_also_passes() -> None:
+    named = scenes.SERVICE_PORT_BUG_YAML.replace("port: 80\n", "port: http\n")
+    assert FIX.check(named)[0]
+
+
+def test_fix_this_policy_over_permissive_fails() -> None:
+    too_open = scenes.SERVICE_PORT_BUG_YAML.replace(
+        "    ports:\n    - protocol: TCP\n      port: 80\n", ""
+    ).replace(
+        "  - from:\n    - podSelector:\n        matchLabels:\n          name: web-pod\n", "  - {}\n"
+    )
+    ok, feedback = FIX.check(too_open)
+    assert not ok
+    assert "want shop/db -> shop/api TCP 8080 blocked" in feedback
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            scenes.SERVICE_PORT_BUG_YAML.replace("port: 80\n", "port: 80000\n"),
+            "Not quite. The YAML has problems to fix first:\npolicy.yaml:19:13: "
+            "spec.ingress[0].ports[0].port: Invalid value: 80000: must be between 1 and 65535, "
+            "inclusive",
+        ),
+        (
+            "",
+            "Not quite. The YAML has problems to fix first:\n"
+            "policy.yaml:1:1: no objects found: the file is empty (or only comments)",
+        ),
+        ("apiVersion: v1\nkind: List\nitems: []\n", "Not quite. The text holds no NetworkPolicy."),
+    ],
+    ids=["invalid-port", "empty", "empty-list"],
+)
+def test_fix_this_policy_reports_errors_with_line_and_field(text: str, expected: str) -> None:
+    assert FIX.check(text) == (False, expected)
+
+
+def test_fix_this_policy_widget_checks_the_editor_text() -> None:
+    _goal, _editor, button, feedback = FIX.widget.children
+    button.click()
+    assert "✘ Not quite." in feedback.value
+    editor = _editor.children[0]
+    editor.value = scenes.SERVICE_PORT_BUG_YAML.replace("port: 80\n", "port: 8080\n")
+    button.click()
+    assert "✔ Correct. Every goal holds" in feedback.value

@@ -122,3 +122,155 @@ def test_x_y_z_is_the_upstream_model() -> None:
     assert sorted(p.key for p in world.pods) == [f"{n}/{p}" for n in "xyz" for p in "abc"]
     assert all(dict(p.labels) == {"pod": p.name} for p in world.pods)
     assert all([c.port for c in p.ports] == [80, 81] for p in world.pods)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (scenes.DB_POLICY_YAML, lambda: (scenes.db_policy(),)),
+        (scenes.LOCKDOWN_YAML, scenes.lockdown_policies),
+    ],
+    ids=["db-policy", "lockdown"],
+)
+def test_yaml_shown_to_learners_is_the_policy_used(text: str, expected) -> None:
+    assert scenes.policies_from_yaml(text) == expected()
+
+
+YAML_CONSTANTS = sorted(n for n in scenes.__all__ if n.endswith("_YAML"))
+
+
+@pytest.mark.parametrize("name", YAML_CONSTANTS)
+def test_every_yaml_constant_loads_or_fails_on_purpose(name: str) -> None:
+    from npcore.errors import ValidationError
+
+    text = getattr(scenes, name)
+    if name.startswith("ENDPORT_NAMED_BUG"):
+        with pytest.raises(ValidationError) as info:
+            scenes.policies_from_yaml(text, "bug.yaml")
+        assert "spec.ingress[0].ports[0].endPort" in str(info.value)
+    else:
+        assert scenes.policies_from_yaml(text)
+
+
+@pytest.mark.parametrize(
+    ("without", "broken"),
+    [
+        ("web-ingress", ("user", "shop/web", 80)),
+        ("web-egress", ("shop/web", "shop/api", 8080)),
+        ("api-ingress", ("shop/web", "shop/api", 8080)),
+        ("api-egress", ("shop/api", "shop/db", 3306)),
+        ("db-ingress", ("shop/api", "shop/db", 3306)),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_each_missing_rule_breaks_exactly_its_step(
+    without: str, broken: tuple[str, str, int]
+) -> None:
+    shop = scenes.three_tier(lockdown=True, without=without)
+    assert [f for f in WANTED if not allowed(shop, *f)] == [broken]
+
+
+def test_missing_dns_blocks_lookups_only() -> None:
+    shop = scenes.three_tier(lockdown=True, without="dns")
+    assert not allowed(shop, "shop/web", "kube-system/coredns", 53, Protocol.UDP)
+    assert all(allowed(shop, *f) for f in WANTED)
+
+
+def test_unknown_rule_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown rule 'db-egress'; choose one of web-ingress"):
+        scenes.lockdown_policies(without="db-egress")
+
+
+def test_with_yaml_adds_policies_like_kubectl_apply() -> None:
+    shop = scenes.with_yaml(scenes.three_tier(), scenes.DB_POLICY_YAML)
+    assert [p.key for p in shop.policies] == ["shop/db-policy"]
+    assert not allowed(shop, *UNWANTED)
+
+
+@pytest.mark.parametrize(
+    ("text", "src", "dst", "port", "expected"),
+    [
+        (scenes.DB_POLICY_OR_BUG_YAML, "shop/web", "shop/db", 3306, True),
+        (scenes.DB_POLICY_AND_YAML, "shop/web", "shop/db", 3306, False),
+        (scenes.DB_POLICY_AND_YAML, "shop/api", "shop/db", 3306, True),
+        (scenes.SERVICE_PORT_BUG_YAML, "shop/web", "shop/api", 8080, False),
+        (scenes.NAMED_PORT_YAML, "shop/api", "shop/db", 3306, True),
+        (scenes.API_INGRESS_YAML, "shop/web", "shop/api", 8080, True),
+        (scenes.API_INGRESS_YAML, "shop/db", "shop/api", 8080, False),
+    ],
+    ids=[
+        "or-lets-web-in",
+        "and-keeps-web-out",
+        "and-lets-api-in",
+        "service-port-blocks",
+        "named-port",
+        "api-ingress-web",
+        "api-ingress-db",
+    ],
+)
+def test_lesson_05_and_07_variants_on_the_shop(
+    text: str, src: str, dst: str, port: int, expected: bool
+) -> None:
+    assert allowed(scenes.with_yaml(scenes.three_tier(), text), src, dst, port) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "src", "dst", "port", "expected"),
+    [
+        (scenes.PROMETHEUS_SCOPE_BUG_YAML, "monitoring/prometheus", "prod/db", 5432, False),
+        (scenes.PROMETHEUS_FIXED_YAML, "monitoring/prometheus", "prod/db", 5432, True),
+        (scenes.PROMETHEUS_FIXED_YAML, "prod/web", "prod/db", 5432, False),
+        (scenes.NAMESPACE_LABEL_BUG_YAML, "monitoring/prometheus", "prod/db", 5432, False),
+        (scenes.IPBLOCK_EGRESS_YAML, "prod/web", "partner", 443, True),
+        (scenes.IPBLOCK_EGRESS_YAML, "prod/web", "metadata", 443, False),
+        (scenes.IPBLOCK_EGRESS_YAML, "dev/web", "metadata", 443, True),
+    ],
+    ids=[
+        "scope-bug",
+        "scope-fixed",
+        "scope-fixed-not-web",
+        "missing-ns-label",
+        "ipblock-partner",
+        "ipblock-except",
+        "ipblock-other-namespace",
+    ],
+)
+def test_multi_namespace_variants(text: str, src: str, dst: str, port: int, expected: bool) -> None:
+    assert allowed(scenes.with_yaml(scenes.multi_namespace(), text), src, dst, port) is expected
+
+
+def test_relabel_replaces_the_labels() -> None:
+    shop = scenes.relabel(scenes.three_tier(with_db_policy=True), "shop/db", {"role": "database"})
+    assert dict(shop.pod("shop/db").labels) == {"role": "database"}
+    assert allowed(shop, *UNWANTED)  # db-policy no longer selects the pod
+    with pytest.raises(KeyError):
+        scenes.relabel(shop, "shop/nope", {})
+
+
+def test_tables() -> None:
+    shop = scenes.three_tier()
+    assert scenes.pod_table(shop).splitlines() == [
+        "NAMESPACE   NAME   IP             PORTS      LABELS",
+        "shop        web    10.244.1.10    80/TCP     name=web-pod,tier=frontend",
+        "shop        api    10.244.2.20    8080/TCP   name=api-pod,tier=backend",
+        "shop        db     10.244.3.30    3306/TCP   role=db,tier=database",
+        "(outside)   user   203.0.113.10   -          -",
+    ]
+    assert scenes.service_table(shop).splitlines() == [
+        "NAMESPACE   SERVICE   PORT       TARGET PORT   PODS",
+        "shop        web       80/TCP     http          web",
+        "shop        api       80/TCP     8080          api",
+        "shop        db        3306/TCP   mysql         db",
+    ]
+
+
+def test_three_tier_flows() -> None:
+    flows = scenes.three_tier_flows()
+    assert [(f.src, f.dst, f.port, f.protocol) for f in flows] == [
+        ("user", "shop/web", 80, "TCP"),
+        ("shop/web", "shop/api", 8080, "TCP"),
+        ("shop/api", "shop/db", 3306, "TCP"),
+        ("shop/web", "shop/db", 3306, "TCP"),
+    ]
+    dns = scenes.three_tier_flows(with_dns=True)[-1]
+    assert (dns.dst, dns.port, dns.protocol) == ("kube-system/coredns", 53, "UDP")

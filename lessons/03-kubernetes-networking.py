@@ -1,0 +1,170 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 03 · Networking in Kubernetes: everything can reach everything
+#
+# **Time:** 20 minutes (teaching 12, self-checks 8)
+#
+# **Questions**
+# - How do pods find and reach each other in a Kubernetes cluster?
+# - What does a cluster allow when nobody has written a policy?
+# - Why is that a problem for the shop?
+#
+# **Objectives**
+# - State that every node, pod and Service has its own IP address.
+# - Explain that pods reach each other by IP, by name or through a Service, with no
+#   routes to configure.
+# - Recognise the default "all allow" behaviour and the unwanted web -> database path it
+#   leaves open.
+
+# %%
+# %matplotlib inline
+import matplotlib.pyplot as plt
+
+from lessonkit import diagrams, quiz, scenes
+from npcore import matrix
+
+shop = scenes.three_tier()
+
+# %% [markdown]
+# ## 1. Every node, pod and Service has an IP
+#
+# A cluster is a set of **nodes** (machines) that run **pods**. Each node has an IP
+# address, each pod gets its own IP address, and each **Service** gets one too (its
+# cluster IP). We move the shop into Kubernetes with one pod per component: `web`, `api`
+# and `db`, in a namespace called `shop`.
+
+# %%
+print(scenes.pod_table(shop))
+
+# %%
+quiz.MultipleChoice(
+    "Two pods run on the same node. How many IP addresses do they have between them?",
+    ["one: the node's", "two: one per pod", "none until a Service is created"],
+    1,
+    "Every pod has its own IP address, whichever node it runs on.",
+    hints=[
+        "The node has its own IP, but so does each pod.",
+        "",
+        "A Service adds an IP of its own; pods have theirs from the start.",
+    ],
+)
+
+# %% [markdown]
+# ## 2. Pods reach each other with no extra routes
+#
+# Kubernetes asks every network solution for one thing: **a pod can reach any other pod
+# without configuring anything more**, such as routes. From the `web` pod you can reach
+# the `api` pod:
+#
+# - by its IP address (`10.244.2.20`),
+# - by a DNS name (a Service name such as `api`, or `api.shop.svc.cluster.local`),
+# - through a **Service**, which forwards to the pods it selects.
+
+# %%
+quiz.MultipleChoice(
+    "What must you configure so that the web pod can open a connection to the api pod's IP?",
+    ["a route on each node", "a NetworkPolicy that allows it", "nothing"],
+    2,
+    "The cluster network already connects every pod to every other pod.",
+    hints=[
+        "Routing between pods is the network plugin's job, not yours.",
+        "Policies restrict traffic; without any, traffic is allowed.",
+        "",
+    ],
+)
+
+# %% [markdown]
+# ## 3. Services for the pods and for the users
+#
+# Pods come and go and their IPs change, so we create a **Service** per component. Other
+# pods (and, through a load balancer or node port, the users) talk to the Service; it
+# forwards each connection to a pod it selects by labels. Note the `api` Service: clients
+# use port 80, and the connection arrives at the pod on **8080**, the container port.
+
+# %%
+print(scenes.service_table(shop))
+
+# %%
+quiz.MultipleChoice(
+    "The web pod calls http://api (the Service, port 80). "
+    "On which port does the connection arrive at the api pod?",
+    ["80", "8080", "both"],
+    1,
+    "The Service forwards port 80 to targetPort 8080: the pod only ever sees 8080. "
+    "Remember this when you write policy ports (lesson 05).",
+    hints=["80 is the Service's port, not the pod's.", "", "Only one port reaches the pod."],
+)
+
+# %% [markdown]
+# ## 4. The default: all allow
+#
+# Out of the box, Kubernetes has no restriction at all: an "all allow" default lets any
+# pod reach any other pod or Service. The table below is computed for TCP 3306 (the
+# database port): every source reaches every destination.
+
+# %%
+fig, ax = plt.subplots(figsize=(4.5, 4))
+diagrams.draw_matrix(ax, matrix(shop, 3306), title="TCP 3306, no policies")
+
+# %%
+quiz.predict_connection(
+    shop,
+    "shop/web",
+    "shop/db",
+    3306,
+    question="No policy exists yet. Can the web pod connect to the database on TCP 3306?",
+)
+
+# %% [markdown]
+# ## 5. What we want instead
+#
+# The web pod never needs the database: only the API server does. Yet with the default,
+# a compromised web pod could query the database directly. We want a rule that says
+# **the database accepts traffic only from the API server**. In Kubernetes that rule is
+# a *NetworkPolicy*, the subject of the next lesson.
+
+# %%
+fig, ax = plt.subplots(figsize=(10, 3.8))
+diagram = diagrams.draw_flows(ax, shop, scenes.three_tier_flows(), title="All allow")
+print(diagram.text())
+
+# %%
+quiz.MultipleChoice(
+    "Which connection do we want to stop?",
+    ["user -> web", "web -> api", "api -> db", "web -> db"],
+    3,
+    "web -> db is not part of any request; only the API server should reach the database.",
+)
+
+# %% [markdown]
+# ## Key points
+#
+# - Every node, pod and Service in a cluster has its own IP address.
+# - Pods reach each other by IP, by name or through a Service, with no routes to add.
+# - Services forward their port to the pod's container port (`targetPort`).
+# - The default is **all allow**: any pod can reach any pod, so the web pod can reach
+#   the database directly. A NetworkPolicy is how we stop that.
+
+# %% [markdown]
+# ## Try it on a real cluster
+#
+# > ```bash
+# > kubectl get nodes -o wide                        # node IPs
+# > kubectl -n shop get pods -o wide --show-labels   # pod IPs and labels
+# > kubectl -n shop get svc,endpoints                # Service IPs and the pods behind them
+# > # all allow: the web pod reaches the database directly (this should NOT be possible)
+# > kubectl -n shop exec web -- timeout 1 bash -c '</dev/tcp/db/3306' && echo "web -> db open"
+# > kubectl -n shop get networkpolicy                # "No resources found": nothing restricts
+# > ```

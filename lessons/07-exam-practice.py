@@ -1,0 +1,233 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 07 · Exam practice: reading, targeting and verifying policies
+#
+# **Time:** 35 minutes (teaching 15, self-checks 20)
+#
+# **Questions**
+# - How do you read a policy quickly under time pressure?
+# - How do you target a namespace, an outside address range, or a named port?
+# - How do you prove on a real cluster that a policy does what you meant?
+#
+# **Objectives**
+# - Read the output of `kubectl describe networkpolicy`.
+# - Select namespaces by the `kubernetes.io/metadata.name` label.
+# - Use `ipBlock` with `except`, named ports and `endPort`, and recognise their rules.
+# - Verify allowed **and** denied connections with `kubectl exec ... -- curl -m 1` or
+#   `nc -zv -w 1`.
+
+# %%
+# %matplotlib inline
+from lessonkit import quiz, scenes
+from npcore.describe import describe_policy
+
+shop = scenes.three_tier()
+world = scenes.multi_namespace()
+
+# %% [markdown]
+# ## 1. Reading kubectl describe networkpolicy
+#
+# When in doubt, `kubectl describe networkpolicy` prints what Kubernetes understood:
+# which pods are selected, and what is allowed per direction. The text below is what it
+# prints for the lockdown policy of the api pod (lesson 05), rendered by the course's
+# model line for line:
+
+# %%
+api = next(p for p in scenes.lockdown_policies() if p.name == "api")
+print(describe_policy(api))
+
+# %%
+quiz.MultipleChoice(
+    "According to this output, which connection does the api pod accept?",
+    [
+        "from pods labelled name=web-pod, on TCP 8080",
+        "from any pod, on TCP 8080",
+        "to pods labelled role=db, on TCP 3306",
+    ],
+    0,
+    "'Allowing ingress traffic' lists the sources (From) and ports (To Port) let in.",
+    hints=[
+        "",
+        "Look at the From line under 'Allowing ingress traffic'.",
+        "That is what the api pod may reach (egress), not what it accepts.",
+    ],
+)
+
+# %% [markdown]
+# ## 2. Namespaces: select them by kubernetes.io/metadata.name
+#
+# A `namespaceSelector` matches namespaces by their **labels**, never by their names.
+# Custom labels (`team: monitoring`) only work if someone put them on the namespace.
+# Every namespace carries `kubernetes.io/metadata.name: <its name>`, set by the API
+# server, so use that to target a namespace by name.
+
+# %%
+print(scenes.NAMESPACE_LABEL_BUG_YAML)
+
+# %%
+quiz.predict_connection(
+    scenes.with_yaml(world, scenes.NAMESPACE_LABEL_BUG_YAML),
+    "monitoring/prometheus",
+    "prod/db",
+    5432,
+    question="The namespace monitoring has no label team=monitoring. "
+    "Can Prometheus reach prod/db on TCP 5432?",
+    explanation="The namespaceSelector matches no namespace, so the peer matches nothing.",
+)
+
+# %% [markdown]
+# ## 3. Outside addresses: ipBlock with except
+#
+# Pods and namespaces are chosen by labels; addresses outside the cluster by `ipBlock`,
+# a CIDR with optional `except` ranges (which must lie inside the CIDR). A classic: allow
+# the web pods HTTPS anywhere except the cloud metadata service. (On a real cluster,
+# add the DNS rule of lesson 05 too.)
+
+# %%
+print(scenes.IPBLOCK_EGRESS_YAML)
+ipblocked = scenes.with_yaml(world, scenes.IPBLOCK_EGRESS_YAML)
+print(scenes.pod_table(ipblocked))
+
+# %%
+quiz.predict_connection(
+    ipblocked,
+    "prod/web",
+    "partner",
+    443,
+    question="Can prod/web reach the partner (198.51.100.7) on TCP 443?",
+)
+
+# %%
+quiz.predict_connection(
+    ipblocked,
+    "prod/web",
+    "metadata",
+    443,
+    question="Can prod/web reach the metadata service (169.254.169.254) on TCP 443?",
+)
+
+# %% [markdown]
+# ## 4. Named ports and endPort
+#
+# A policy port may be a **name** (`port: mysql`): it is looked up among the destination
+# pod's container ports. A name that the pod does not define matches nothing, silently.
+# A **range** uses `port` plus `endPort` (inclusive); `endPort` needs a numeric `port`.
+
+# %%
+print(scenes.NAMED_PORT_YAML)
+
+# %%
+quiz.predict_connection(
+    scenes.with_yaml(shop, scenes.NAMED_PORT_YAML),
+    "shop/api",
+    "shop/db",
+    3306,
+    question="The db pod's container port 3306 is named mysql. "
+    "Can the api pod reach it on TCP 3306 with this policy?",
+)
+
+# %% [markdown]
+# Combining a named port with `endPort` is refused by the API server. The course's loader
+# gives the same answer, with the file, line and field (this cell is meant to fail):
+
+# %% tags=["raises-exception"]
+scenes.policies_from_yaml(scenes.ENDPORT_NAMED_BUG_YAML, "db-range.yaml")
+
+# %%
+quiz.MultipleChoice(
+    "Which ports entry allows TCP 32000 to 32768?",
+    [
+        "port: 32000, endPort: 32768",
+        "port: 32000-32768",
+        "port: high-ports, endPort: 32768",
+    ],
+    0,
+    "A range is a numeric port plus endPort, both inclusive.",
+    hints=["", "A port is a number or a name, never a range string.", "endPort needs a number."],
+)
+
+# %% [markdown]
+# ## 5. Verifying on a real cluster
+#
+# In the exam (and in production) a policy is only done when you have **tested** it:
+# one connection that must work and one that must fail. Use TCP tools with a short
+# timeout; do not use `ping` (ICMP is not covered by NetworkPolicy and behaves
+# differently from plugin to plugin).
+#
+# ```bash
+# kubectl -n shop exec web -- curl -s -m 1 http://api           # HTTP, 1 s timeout
+# kubectl -n shop run probe --rm -it --image=busybox:1.36 --labels=name=web-pod -- \
+#     nc -zv -w 1 db 3306                                       # TCP port check
+# ```
+
+# %%
+quiz.MultipleChoice(
+    "You added db-policy. Which test proves it works?",
+    [
+        "ping db from the web pod",
+        "curl -m 1 from web to db fails AND the api pod still reaches db:3306",
+        "kubectl get netpol shows db-policy",
+    ],
+    1,
+    "Test both: the denied path fails, and the allowed path still works.",
+    hints=[
+        "ICMP is not what policies are about; ping may hang or pass either way.",
+        "",
+        "Listing shows the object exists, not that it is enforced or correct.",
+    ],
+)
+
+# %% [markdown]
+# ## 6. Drill: fix this policy
+#
+# A task in exam style: *"In namespace shop, allow the web pods to reach the api pods on
+# their HTTP port; nothing else may reach the api pods."* A colleague wrote the policy
+# below with the **Service** port. Fix it in the editor, then press Check.
+
+# %%
+quiz.FixThisPolicy(
+    shop,
+    scenes.three_tier_flows(),
+    scenes.SERVICE_PORT_BUG_YAML,
+    [
+        quiz.Expect("shop/web", "shop/api", 8080, True),
+        quiz.Expect("shop/db", "shop/api", 8080, False),
+        quiz.Expect("user", "shop/api", 8080, False),
+    ],
+    description="Allow web -> api on the api pod's HTTP port; block other sources.",
+)
+
+# %% [markdown]
+# ## Key points
+#
+# - `kubectl describe networkpolicy` shows what is selected and allowed per direction.
+# - Target namespaces with `kubernetes.io/metadata.name`; custom labels must exist.
+# - `ipBlock` selects outside addresses, and `except` carves ranges out of its CIDR.
+# - Named ports resolve on the destination pod; `endPort` needs a numeric `port`.
+# - Verify with `curl -m 1` / `nc -zv -w 1`: one allowed and one denied connection.
+
+# %% [markdown]
+# ## Try it on a real cluster
+#
+# > ```bash
+# > kubectl get ns --show-labels                       # kubernetes.io/metadata.name=...
+# > kubectl -n shop get pods --show-labels
+# > kubectl -n shop describe networkpolicy db-policy
+# > kubectl -n shop exec web -- curl -s -m 1 http://api          # must work
+# > kubectl -n shop exec web -- timeout 1 bash -c '</dev/tcp/db/3306' \
+# >     && echo open || echo blocked                           # must say blocked
+# > kubectl -n shop run probe --rm -it --image=busybox:1.36 \
+# >     --labels=name=api-pod -- nc -zv -w 1 db 3306             # api's labels: open
+# > ```

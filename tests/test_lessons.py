@@ -1,0 +1,183 @@
+"""The lessons: committed without outputs, in sync with their jupytext twins, in the
+course's shape, and executable top to bottom in a fresh python3 kernel."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]-*.ipynb"))
+EXPECTED = [
+    "01-traffic-direction",
+    "02-three-tier-rules",
+    "03-kubernetes-networking",
+    "04-the-networkpolicy-object",
+    "05-three-tier-policy",
+    "06-enforcement-and-cnis",
+    "07-exam-practice",
+]
+MAX_CODE_LINES = 20
+# Drawing by hand in a cell: diagrams come from lessonkit.diagrams only.
+HAND_DRAWING = re.compile(r"\bax\.(plot|arrow|annotate|text|add_patch|scatter|bar)\(|patches\.")
+
+ids = [p.stem for p in LESSONS]
+
+
+def _load_builder():
+    spec = importlib.util.spec_from_file_location("build_lessons", ROOT / "tools/build_lessons.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def _sections(nb: nbformat.NotebookNode) -> dict[str, list[nbformat.NotebookNode]]:
+    """Cells by their ``## `` heading (the heading cell included)."""
+    sections: dict[str, list[nbformat.NotebookNode]] = {}
+    current = None
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("## "):
+            current = cell.source.splitlines()[0][3:].strip()
+            sections[current] = []
+        if current is not None:
+            sections[current].append(cell)
+    return sections
+
+
+def test_the_course_has_its_lessons_in_order() -> None:
+    assert [p.stem for p in LESSONS] == EXPECTED
+    # the Makefile's `make lab` opens the first lesson by this exact name
+    assert "lessons/01-traffic-direction.ipynb" in (ROOT / "Makefile").read_text()
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=ids)
+def test_no_outputs_on_disk(path: Path) -> None:
+    nb = _read(path)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name}: a code cell has stored outputs"
+            assert cell.execution_count is None, f"{path.name}: a cell has an execution count"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=ids)
+def test_no_outputs_in_git(path: Path) -> None:
+    git = shutil.which("git")
+    if git is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    rel = path.relative_to(ROOT).as_posix()
+    shown = subprocess.run(
+        [git, "show", f"HEAD:{rel}"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    if shown.returncode != 0:
+        pytest.skip(f"{rel} is not committed yet")
+    nb = nbformat.reads(shown.stdout, as_version=4)
+    assert all(c.outputs == [] for c in nb.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=ids)
+def test_notebook_is_built_from_its_jupytext_twin(path: Path) -> None:
+    source = path.with_suffix(".py")
+    assert source.exists(), f"{source.name} is missing"
+    expected = _load_builder().notebook_text(source)
+    assert path.read_text(encoding="utf-8") == expected, (
+        f"{path.name} is out of date: run .venv/bin/python tools/build_lessons.py"
+    )
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=ids)
+def test_lesson_shape(path: Path) -> None:
+    nb = _read(path)
+    front = nb.cells[0]
+    assert front.cell_type == "markdown"
+    assert front.source.startswith(f"# {path.stem[:2]} · ")
+    for part in ("**Time:**", "minutes", "**Questions**", "**Objectives**"):
+        assert part in front.source, f"{path.name}: the front cell lacks {part}"
+    sections = _sections(nb)
+    names = list(sections)
+    assert names[-2:] == ["Key points", "Try it on a real cluster"]
+    assert "- " in sections["Key points"][0].source
+    assert "kubectl" in sections["Try it on a real cluster"][0].source
+    numbered = names[:-2]
+    assert numbered, f"{path.name}: no sections"
+    for n, name in enumerate(numbered, start=1):
+        assert name.startswith(f"{n}. "), f"{path.name}: section {name!r} is not number {n}"
+        checks = [c for c in sections[name] if c.cell_type == "code" and "quiz." in c.source]
+        assert checks, f"{path.name}: section {name!r} has no self-check"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=ids)
+def test_cells_stay_small_and_never_draw_by_hand(path: Path) -> None:
+    for cell in _read(path).cells:
+        if cell.cell_type != "code":
+            continue
+        lines = cell.source.splitlines()
+        assert len(lines) <= MAX_CODE_LINES, f"{path.name}: a {len(lines)}-line code cell"
+        assert not HAND_DRAWING.search(cell.source), f"{path.name}: drawing by hand"
+        assert "def " not in cell.source and "class " not in cell.source, (
+            f"{path.name}: helpers belong in lessonkit, not in cells"
+        )
+
+
+def test_the_explorer_cell_of_lesson_06() -> None:
+    """The browser test switches the CNI of this explorer: a cell of its own, last expr."""
+    nb = _read(ROOT / "lessons/06-enforcement-and-cnis.ipynb")
+    cells = [c for c in nb.cells if c.cell_type == "code" and "FlowExplorer(" in c.source]
+    assert len(cells) == 1
+    source = cells[0].source
+    assert source.startswith("FlowExplorer(")
+    assert source.rstrip().endswith(")") and "=" not in source.splitlines()[0]
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=ids)
+def test_lesson_executes(path: Path) -> None:
+    from nbclient import NotebookClient
+
+    nb = _read(path)
+    client = NotebookClient(
+        nb,
+        timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
+    widgets = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        if "raises-exception" in cell.metadata.get("tags", []):
+            assert errors, f"{path.name}: a raises-exception cell did not raise:\n{cell.source}"
+        else:
+            assert not errors, f"{path.name}: {errors[0].ename}: {errors[0].evalue}"
+        for o in cell.outputs:
+            data = o.get("data", {})
+            # a self-check shows as a widget, with its question as the plain-text form
+            if "application/vnd.jupyter.widget-view+json" in data and data["text/plain"].startswith(
+                ("Self-check: ", "Fix this policy: ")
+            ):
+                widgets += 1
+    assert widgets >= 3, f"{path.name}: only {widgets} self-check widgets displayed"
+
+
+def test_readme_lists_each_lesson_with_its_time() -> None:
+    readme = (ROOT / "lessons/README.md").read_text(encoding="utf-8")
+    for path in LESSONS:
+        front = _read(path).cells[0].source
+        minutes = re.search(r"\*\*Time:\*\* (\d+) minutes", front)
+        assert minutes, f"{path.name}: no '**Time:** N minutes' in the front cell"
+        row = re.search(
+            rf"^\| {path.stem[:2]} \| \[.*?\]\({re.escape(path.name)}\) \| (\d+) \|", readme, re.M
+        )
+        assert row, f"lessons/README.md has no row for {path.name}"
+        assert row.group(1) == minutes.group(1), f"{path.name}: README and lesson disagree"

@@ -1,0 +1,387 @@
+"""Each detector, as a table: it fires on the tell-tale shape with its consequence, and
+stays silent on a correct answer written in the same shape or when the diff does not
+show the consequence."""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder.detectors import DETECTORS, Context, detect
+from autograder.exercise import load_exercise
+from autograder.feedback import DEFAULT_HINTS, MISCONCEPTION_TITLES
+from autograder.grade import connectivity_diff
+from npcore.load import parse_policies
+from npcore.reachability import connectivity_map
+
+
+def policy(namespace: str, name: str, spec: str) -> str:
+    body = "".join(f"  {line}\n" for line in spec.strip("\n").splitlines())
+    return (
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        f"metadata: {{name: {name}, namespace: {namespace}}}\nspec:\n{body}"
+    )
+
+
+def context(exercise_id: str, answer: str) -> Context:
+    exercise = load_exercise(exercise_id)
+    scenario = exercise.scenario_cluster()
+    learner = parse_policies(answer, "answer.yaml")
+    reference = parse_policies(exercise.reference, "reference")
+    got = connectivity_map(scenario.with_policies((*scenario.policies, *learner)))
+    want = connectivity_map(scenario.with_policies((*scenario.policies, *reference)))
+    return Context(scenario, learner, reference, connectivity_diff(got, want), exercise.constraints)
+
+
+DB_OK = """
+podSelector: {matchLabels: {role: db}}
+ingress:
+  - from: [{podSelector: {matchLabels: {name: api-pod}}}]
+    ports: [{port: 3306}]
+"""
+
+CASES = [
+    # or-instead-of-and
+    pytest.param(
+        "or-instead-of-and",
+        "three-tier-db",
+        policy(
+            "shop",
+            "db-policy",
+            """
+podSelector: {matchLabels: {role: db}}
+ingress:
+  - from:
+      - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: shop}}
+      - podSelector: {matchLabels: {name: api-pod}}
+    ports: [{port: 3306}]
+""",
+        ),
+        [
+            "shop/db-policy ingress[0].from lists namespaceSelector "
+            "{kubernetes.io/metadata.name=shop} and podSelector {name=api-pod} as two "
+            "entries, so either one admits"
+        ],
+        id="or-instead-of-and: fires",
+    ),
+    pytest.param(
+        "or-instead-of-and",
+        "cross-namespace",
+        policy(
+            "apps",
+            "allow-prometheus",
+            """
+podSelector: {}
+ingress:
+  - from:
+      - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}
+        podSelector: {matchLabels: {app: prometheus}}
+    ports: [{port: 9100}]
+""",
+        ),
+        [],
+        id="or-instead-of-and: AND in one entry is silent",
+    ),
+    pytest.param(
+        "or-instead-of-and",
+        "three-tier-db",
+        policy(
+            "shop",
+            "db-policy",
+            """
+podSelector: {matchLabels: {role: db}}
+ingress:
+  - from:
+      - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: nowhere}}
+      - podSelector: {matchLabels: {name: api-pod}}
+    ports: [{port: 3306}]
+""",
+        ),
+        [],
+        id="or-instead-of-and: two entries that allow nothing extra are silent",
+    ),
+    # empty-pod-selector
+    pytest.param(
+        "empty-pod-selector",
+        "three-tier-db",
+        policy("shop", "db-policy", DB_OK.replace("{matchLabels: {role: db}}", "{}", 1)),
+        ["shop/db-policy has podSelector: {}, so it also isolates shop/api, shop/debug, shop/web"],
+        id="empty-pod-selector: fires",
+    ),
+    pytest.param(
+        "empty-pod-selector",
+        "default-deny",
+        policy("prod", "default-deny", "podSelector: {}\npolicyTypes: [Ingress]"),
+        [],
+        id="empty-pod-selector: silent where the reference selects every pod too",
+    ),
+    # wrong-namespace
+    pytest.param(
+        "wrong-namespace",
+        "three-tier-db",
+        policy("default", "db-policy", DB_OK),
+        ["policy db-policy is in namespace default; the pods it should select are in shop"],
+        id="wrong-namespace: fires",
+    ),
+    pytest.param(
+        "wrong-namespace",
+        "three-tier-db",
+        policy("shop", "db-policy", DB_OK),
+        [],
+        id="wrong-namespace: silent",
+    ),
+    # service-port
+    pytest.param(
+        "service-port",
+        "fix-broken-policy",
+        policy(
+            "shop",
+            "api-policy",
+            """
+podSelector: {matchLabels: {name: api-pod}}
+ingress:
+  - from: [{podSelector: {matchLabels: {name: web-pod}}}]
+    ports: [{port: 80}]
+""",
+        ),
+        [
+            "shop/api-policy ingress[0] uses port 80, the port of Service shop/api; its pods "
+            "listen on 8080"
+        ],
+        id="service-port: fires",
+    ),
+    pytest.param(
+        "service-port",
+        "three-tier-lockdown",
+        policy(
+            "shop",
+            "web",
+            """
+podSelector: {matchLabels: {name: web-pod}}
+ingress: [{ports: [{port: 80}]}]
+""",
+        ),
+        [],
+        id="service-port: port 80 on web (which listens on 80) is silent",
+    ),
+    # dns-udp-and-tcp
+    pytest.param(
+        "dns-udp-and-tcp",
+        "cka-default-deny-egress",
+        policy(
+            "prod",
+            "default-deny-egress",
+            """
+podSelector: {}
+policyTypes: [Egress]
+egress:
+  - to:
+      - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
+        podSelector: {matchLabels: {k8s-app: kube-dns}}
+    ports: [{protocol: UDP, port: 53}]
+""",
+        ),
+        ["your egress rules allow port 53 on UDP only; DNS on TCP 53 is now blocked"],
+        id="dns-udp-and-tcp: UDP only",
+    ),
+    pytest.param(
+        "dns-udp-and-tcp",
+        "cka-default-deny-egress",
+        policy("prod", "default-deny-egress", "podSelector: {}\npolicyTypes: [Egress]"),
+        ["egress is isolated and no rule allows DNS (port 53 on UDP and TCP)"],
+        id="dns-udp-and-tcp: no DNS at all",
+    ),
+    pytest.param(
+        "dns-udp-and-tcp",
+        "three-tier-db",
+        policy("shop", "db-policy", DB_OK + "policyTypes: [Ingress, Egress]"),
+        [],
+        id="dns-udp-and-tcp: silent without a DNS server in the scenario",
+    ),
+    # policy-types-omitted
+    pytest.param(
+        "policy-types-omitted",
+        "default-deny",
+        policy("prod", "default-deny", "podSelector: {}"),
+        [
+            "prod/default-deny has no policyTypes and no egress rules, so it does not "
+            "isolate egress of prod/backend, prod/frontend"
+        ],
+        id="policy-types-omitted: egress not isolated",
+    ),
+    pytest.param(
+        "policy-types-omitted",
+        "cka-block-metadata",
+        policy(
+            "apps",
+            "block-metadata",
+            """
+podSelector: {}
+egress: [{to: [{ipBlock: {cidr: 0.0.0.0/0, except: [169.254.169.254/32]}}]}]
+""",
+        ),
+        [
+            "apps/block-metadata has egress rules and no policyTypes, so it isolates Ingress "
+            "too (every policy does unless policyTypes says otherwise) and blocks all incoming "
+            "traffic of apps/web-0, apps/worker-0"
+        ],
+        id="policy-types-omitted: ingress isolated too",
+    ),
+    pytest.param(
+        "policy-types-omitted",
+        "ipblock-except",
+        policy(
+            "shop",
+            "api-egress",
+            """
+podSelector: {matchLabels: {app: api}}
+policyTypes: [Ingress]
+egress: [{to: [{ipBlock: {cidr: 203.0.113.0/24}}]}]
+""",
+        ),
+        [
+            "shop/api-egress has egress rules but policyTypes ['Ingress'] leaves that "
+            "direction out, so those rules are ignored"
+        ],
+        id="policy-types-omitted: rules of a direction left out",
+    ),
+    pytest.param(
+        "policy-types-omitted",
+        "three-tier-db",
+        policy("shop", "db-policy", DB_OK),
+        [],
+        id="policy-types-omitted: silent on a correct answer without policyTypes",
+    ),
+    # egress-isolated-no-rules
+    pytest.param(
+        "egress-isolated-no-rules",
+        "three-tier-db",
+        policy("shop", "db-policy", DB_OK + "policyTypes: [Ingress, Egress]"),
+        [
+            "shop/db-policy lists Egress in policyTypes with no egress rules, so it blocks "
+            "all outgoing traffic of shop/db"
+        ],
+        id="egress-isolated-no-rules: fires",
+    ),
+    pytest.param(
+        "egress-isolated-no-rules",
+        "default-deny",
+        policy("prod", "default-deny", "podSelector: {}\npolicyTypes: [Ingress, Egress]"),
+        [],
+        id="egress-isolated-no-rules: silent when that is the task",
+    ),
+    # named-port-undefined
+    pytest.param(
+        "named-port-undefined",
+        "three-tier-db",
+        policy("shop", "db-policy", DB_OK.replace("port: 3306", "port: mysq")),
+        [
+            "shop/db-policy ingress[0].ports[0] names port 'mysq' (TCP), which is not "
+            "defined on shop/db; names defined there: mysql (3306/TCP)"
+        ],
+        id="named-port-undefined: fires",
+    ),
+    pytest.param(
+        "named-port-undefined",
+        "three-tier-db",
+        policy("shop", "db-policy", DB_OK.replace("port: 3306", "port: mysql")),
+        [],
+        id="named-port-undefined: defined name is silent",
+    ),
+    # pod-selector-namespace-scoped
+    pytest.param(
+        "pod-selector-namespace-scoped",
+        "cross-namespace",
+        policy(
+            "apps",
+            "allow-prometheus",
+            """
+podSelector: {}
+ingress:
+  - from: [{podSelector: {matchLabels: {app: prometheus}}}]
+    ports: [{port: 9100}]
+""",
+        ),
+        [
+            "apps/allow-prometheus ingress[0] selects pods {app=prometheus} in namespace "
+            "apps only, not monitoring/prometheus"
+        ],
+        id="pod-selector-namespace-scoped: fires",
+    ),
+    pytest.param(
+        "pod-selector-namespace-scoped",
+        "three-tier-db",
+        policy("shop", "db-policy", DB_OK.replace("{matchLabels: {role: db}}", "{}", 1)),
+        [],
+        id="pod-selector-namespace-scoped: silent where the reference leaves the pod alone",
+    ),
+    # namespace-label-missing
+    pytest.param(
+        "namespace-label-missing",
+        "cross-namespace",
+        policy(
+            "apps",
+            "allow-prometheus",
+            """
+podSelector: {}
+ingress:
+  - from:
+      - namespaceSelector: {matchLabels: {name: monitoring}}
+        podSelector: {matchLabels: {app: prometheus}}
+    ports: [{port: 9100}]
+""",
+        ),
+        [
+            "apps/allow-prometheus ingress[0] namespaceSelector {name=monitoring} matches "
+            "no namespace"
+        ],
+        id="namespace-label-missing: fires",
+    ),
+    pytest.param(
+        "namespace-label-missing",
+        "cross-namespace",
+        policy(
+            "apps",
+            "allow-prometheus",
+            """
+podSelector: {}
+ingress:
+  - from:
+      - namespaceSelector: {matchLabels: {team: ops}}
+        podSelector: {matchLabels: {app: prometheus}}
+    ports: [{port: 9100}]
+""",
+        ),
+        [],
+        id="namespace-label-missing: a custom label that exists is silent",
+    ),
+]
+
+
+@pytest.mark.parametrize(("detector", "exercise", "answer", "details"), CASES)
+def test_detector(detector: str, exercise: str, answer: str, details: list[str]) -> None:
+    found = DETECTORS[detector](context(exercise, answer))
+    assert sorted(m.detail for m in found) == details
+    assert all(m.id == detector for m in found)
+
+
+def test_every_detector_has_a_firing_and_a_silent_case() -> None:
+    firing = {p.values[0] for p in CASES if p.values[3]}
+    silent = {p.values[0] for p in CASES if not p.values[3]}
+    assert firing == silent == set(DETECTORS)
+
+
+def test_every_detector_has_a_title_and_a_hint() -> None:
+    assert set(DETECTORS) == set(DEFAULT_HINTS) == set(MISCONCEPTION_TITLES)
+
+
+def test_detect_is_sorted_and_silent_without_a_diff() -> None:
+    ctx = context("three-tier-db", policy("shop", "db-policy", DB_OK))
+    assert ctx.diffs == ()
+    assert detect(ctx) == []
+    noisy = context(
+        "three-tier-db",
+        policy("shop", "db-policy", DB_OK.replace("{matchLabels: {role: db}}", "{}", 1)),
+    )
+    found = detect(noisy)
+    assert found == sorted(found, key=lambda m: (m.id, m.detail))
+    assert [m.id for m in found] == ["empty-pod-selector"]

@@ -153,6 +153,34 @@ _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 _MERGE = "tag:yaml.org,2002:merge"
 
+
+class _PythonLoader(yaml.SafeLoader):
+    """PyYAML's pure Python loader with a cap on flow nesting (``[[[...``).
+
+    Its scanner does work proportional to the flow depth for every token, so deep flow
+    nesting would take quadratic time before the composer could refuse it.  (libyaml
+    refuses flow nesting deeper than 1000 itself.)
+    """
+
+    max_flow_depth = DEFAULT_LIMITS.max_depth
+
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:
+        if self.flow_level >= self.max_flow_depth:
+            raise _Refused(
+                f"refused: nested more than {self.max_flow_depth} levels deep", self.get_mark()
+            )
+        super().fetch_flow_collection_start(TokenClass)
+
+
+def _make_loader(text: str, limits: Limits) -> Any:
+    """A parser for ``text``: libyaml's when present, else PyYAML's, with the flow cap."""
+    if _Loader is yaml.SafeLoader:
+        loader = _PythonLoader(text)
+        loader.max_flow_depth = limits.max_depth
+        return loader
+    return _Loader(text)
+
+
 _Loader: Any = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
 
 
@@ -1395,7 +1423,7 @@ def _load_into(load: _Loading, text: str, file: str) -> None:
     budget = _Budget(limits)
     found = 0
     try:
-        loader = _Loader(text)
+        loader = _make_loader(text, limits)
         try:
             for document in _Composer(loader, budget).documents():
                 if document is None or _is_null(document):

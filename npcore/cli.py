@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import ipaddress
 import json
 import os
@@ -126,7 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description="Check, evaluate and explain Kubernetes NetworkPolicy manifests.",
-        epilog="Exit status: 0 success, 1 invalid input, 2 usage error.  See docs/cli.md.",
+        epilog=(
+            "Also: npcore draw FILE... --port N -o flows.png|svg (the flow diagram; needs "
+            "matplotlib).  Exit status: 0 success, 1 invalid input, 2 usage error.  "
+            "See docs/cli.md."
+        ),
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     files_help = "manifest files or directories (YAML or JSON); - reads stdin"
@@ -532,13 +537,32 @@ _COMMANDS = {
 }
 
 
+def _draw(argv: list[str], streams: _Streams) -> int:
+    """``npcore draw``: drawing needs matplotlib, which npcore itself never imports, so
+    the command lives in :mod:`lessonkit.cli` and is loaded only when asked for."""
+    try:
+        draw_main = importlib.import_module("lessonkit.cli").main
+    except ImportError as error:
+        print(
+            f"{PROG}: error: 'draw' needs the lessons extra (matplotlib): "
+            f"pip install 'netpol-lab[lessons]' ({error})",
+            file=streams.err,
+        )
+        return EXIT_USAGE
+    status: int = draw_main(argv, prog=f"{PROG} draw")
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``npcore`` with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     streams = _Streams(sys.stdout, sys.stderr)
+    arguments = list(argv) if argv is not None else sys.argv[1:]
+    if arguments[:1] == ["draw"]:
+        return _draw(arguments[1:], streams)
     parser = build_parser()
     try:
         try:
-            args = parser.parse_args(list(argv) if argv is not None else None)
+            args = parser.parse_args(arguments)
         except SystemExit as stop:  # --help and --version
             return int(stop.code or 0) if not isinstance(stop.code, str) else EXIT_USAGE
         return _COMMANDS[args.command](args, streams)

@@ -296,7 +296,8 @@ def matrix(cluster: Cluster, port: int | str, protocol: Protocol = Protocol.TCP)
 
     >>> from npcore.cluster import Cluster, Pod
     >>> from npcore.model import NetworkPolicy
-    >>> c = Cluster.build(pods=[Pod("x", "a"), Pod("x", "b")], policies=[NetworkPolicy("deny", "x")])
+    >>> deny = NetworkPolicy("deny", "x")
+    >>> c = Cluster.build(pods=[Pod("x", "a"), Pod("x", "b")], policies=[deny])
     >>> m = matrix(c, 80)
     >>> m.allowed("x/a", "x/b"), m.allowed("x/a", "x/a")
     (False, True)
@@ -446,7 +447,8 @@ def connectivity_map(cluster: Cluster) -> ConnectivityMap:
 
     >>> from npcore.cluster import Cluster, Pod
     >>> from npcore.model import NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPort
-    >>> only_80 = NetworkPolicy("web", "x", ingress=(NetworkPolicyIngressRule(ports=(NetworkPolicyPort(port=80),)),))
+    >>> rule = NetworkPolicyIngressRule(ports=(NetworkPolicyPort(port=80),))
+    >>> only_80 = NetworkPolicy("web", "x", ingress=(rule,))
     >>> c = Cluster.build(pods=[Pod("x", "a"), Pod("x", "b")], policies=[only_80])
     >>> connectivity_map(c).ports("x/a", "x/b").describe()
     ['TCP 80']

@@ -612,3 +612,15 @@ def test_doc_example(capsys: pytest.CaptureFixture[str], command: str, expected:
     out, err = capsys.readouterr()
     assert code == status
     assert out + err == expected
+
+
+def test_draw_dispatches_to_lessonkit(tmp_path, capsys):
+    """`npcore draw` renders the flow diagram through lessonkit (npcore never imports
+    matplotlib itself)."""
+    from npcore.cli import main
+
+    out = tmp_path / "flows.svg"
+    status = main(["draw", str(DATA / "cluster.yaml"), "--port", "80", "-o", str(out)])
+    assert status == 0
+    assert out.read_text().lstrip().startswith(("<?xml", "<svg"))
+    assert "CNI: calico" in capsys.readouterr().out

@@ -82,9 +82,11 @@ Rule = NetworkPolicyIngressRule | NetworkPolicyEgressRule
 
 def _rules(policy: NetworkPolicy) -> Iterator[tuple[str, int, Rule]]:
     """``(direction name, index, rule)`` of the rules that count."""
-    for index, rule in enumerate(policy.rules(PolicyType.INGRESS)):
+    ingress: tuple[Rule, ...] = policy.rules(PolicyType.INGRESS)
+    egress: tuple[Rule, ...] = policy.rules(PolicyType.EGRESS)
+    for index, rule in enumerate(ingress):
         yield "ingress", index, rule
-    for index, rule in enumerate(policy.rules(PolicyType.EGRESS)):
+    for index, rule in enumerate(egress):
         yield "egress", index, rule
 
 

@@ -23,11 +23,14 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from npcore.model import Protocol
+
+if TYPE_CHECKING:
+    from npcore.cluster import Cluster
 
 __all__ = [
     "DEFAULT_EXTERNALS",
@@ -212,7 +215,7 @@ class Exercise:
         """The total of the points of every requirement group."""
         return float(sum(self.points.values()))
 
-    def scenario_cluster(self):  # type: ignore[no-untyped-def]
+    def scenario_cluster(self) -> Cluster:
         """The scenario as an npcore ``Cluster`` with the probe externals added."""
         from autograder.grade import scenario_cluster
 

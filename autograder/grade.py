@@ -452,13 +452,11 @@ def _grade_predict(exercise: Exercise, answers: Sequence[Answer]) -> GradeResult
             problems.append(str(exc))
             continue
         if isinstance(word, bool):
-            verdict = word
+            given[flow] = word
         elif _norm(word) in _ALLOWED_WORDS:
-            verdict = _ALLOWED_WORDS[_norm(word)]
+            given[flow] = _ALLOWED_WORDS[_norm(word)]
         else:
             problems.append(f"{flow}: answer allowed or denied, not {word!r}")
-            continue
-        given[flow] = verdict
     if problems:
         return _invalid(exercise, sorted(problems))
     pts = exercise.points["answer"]

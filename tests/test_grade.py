@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from autograder.checks import check
 from autograder.exercise import UnknownExerciseError, load_exercise
-from autograder.grade import connectivity_diff, grade, grade_policies
+from autograder.grade import connectivity_diff, grade, grade_exercise, grade_policies
 from npcore.model import (
     LabelSelector,
     NetworkPolicy,
@@ -298,3 +301,67 @@ def test_connectivity_diff_lists_exactly_the_changed_pairs() -> None:
         ("staging/api", "shop/db"),
     ]
     assert all(d.extra.is_empty and d.missing.describe() == ["all"] for d in diffs)
+
+
+# --- checks.check: the notebook one-liner ------------------------------------------------
+
+
+def test_check_returns_the_result_when_passed() -> None:
+    result = check("three-tier-db", PASSING["policyTypes given"])
+    assert result.passed
+    assert "6/6 points" in result._repr_html_()
+
+
+def test_check_raises_the_feedback_sentences() -> None:
+    with pytest.raises(AssertionError) as info:
+        check("three-tier-db", OR_MISTAKE)
+    text = str(info.value)
+    assert text.startswith("three-tier-db: not passed, 4/6 points\n")
+    assert "- shop/web -> shop/db TCP 3306: your policies allow it" in text
+    assert "Likely cause (selectors OR'ed instead of AND'ed)" in text
+
+
+def test_feedback_never_prints_the_reference_solution() -> None:
+    exercise = load_exercise("three-tier-lockdown")
+    reference_lines = {
+        line.strip() for line in exercise.reference.splitlines() if len(line.strip()) > 12
+    }
+    for example in exercise.examples:
+        for line in grade("three-tier-lockdown", example.answer).feedback:
+            assert not any(ref in line for ref in reference_lines), line
+
+
+def test_hidden_flows_are_named_as_traffic_the_task_did_not_mention() -> None:
+    result = grade("three-tier-db", policy(RULE + "policyTypes: [Ingress, Egress]\n"))
+    hidden = [line for line in result.feedback if "did not mention" in line]
+    assert hidden == sorted(hidden)
+    assert (
+        "your policies also change traffic the task did not mention: "
+        "shop/db -> staging/api all ports is now denied"
+    ) in hidden
+
+
+# --- properties ----------------------------------------------------------------------------
+
+LOCKDOWN = load_exercise("three-tier-lockdown")
+LOCKDOWN_DOCS = [d for d in LOCKDOWN.reference.split("---\n") if d.strip()]
+
+
+@settings(max_examples=15, deadline=None)
+@given(order=st.permutations(range(len(LOCKDOWN_DOCS))), files=st.integers(1, 3))
+def test_order_and_file_split_do_not_matter(order: list[int], files: int) -> None:
+    docs = [LOCKDOWN_DOCS[i] for i in order]
+    answers = [
+        (f"part{k}.yaml", "---\n".join(docs[k::files])) for k in range(files) if docs[k::files]
+    ]
+    result = grade_exercise(LOCKDOWN, answers)
+    assert result.passed, result.text()
+
+
+@settings(max_examples=15, deadline=None)
+@given(missing=st.sets(st.integers(0, len(LOCKDOWN_DOCS) - 1), min_size=1))
+def test_leaving_out_any_reference_policy_fails(missing: set[int]) -> None:
+    kept = [d for i, d in enumerate(LOCKDOWN_DOCS) if i not in missing]
+    result = grade_exercise(LOCKDOWN, [("answer.yaml", "---\n".join(kept) or "{}")])
+    assert not result.passed
+    assert result.score < result.max_score

@@ -35,8 +35,8 @@ class CheckResult:
         return {
             "name": self.name,
             "passed": self.passed,
-            "points": self.points,
-            "max_points": self.max_points,
+            "points": _json_number(self.points),
+            "max_points": _json_number(self.max_points),
             "message": self.message,
         }
 
@@ -95,8 +95,8 @@ class GradeResult:
         return {
             "exercise": self.exercise,
             "passed": self.passed,
-            "score": self.score,
-            "max_score": self.max_score,
+            "score": _json_number(self.score),
+            "max_score": _json_number(self.max_score),
             "feedback": list(self.feedback),
             "checks": [c.to_dict() for c in self.checks],
             "misconceptions": [m.to_dict() for m in self.misconceptions],
@@ -122,6 +122,11 @@ class GradeResult:
             f'<div class="npgrade-result"><strong style="color:{colour}">'
             f"{html.escape(self.summary())}</strong>{body}</div>"
         )
+
+
+def _json_number(value: float) -> int | float:
+    """``6`` rather than ``6.0`` in JSON; ``2.5`` stays."""
+    return int(value) if float(value).is_integer() else value
 
 
 def _num(value: float) -> str:

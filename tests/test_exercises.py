@@ -152,3 +152,30 @@ def test_parse_flow(text: str, expected: str) -> None:
 def test_parse_flow_errors(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         parse_flow(text)
+
+
+README = (EXERCISES_DIR.parent / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_documents_every_key_and_misconception() -> None:
+    from autograder.exercise import SCHEMA
+    from autograder.feedback import DEFAULT_HINTS
+
+    for key in SCHEMA:
+        assert f"| `{key}` |" in README, key
+    for misconception in DEFAULT_HINTS:
+        assert f"| `{misconception}` |" in README, misconception
+    for exercise in EXERCISES:
+        assert f"`{exercise.id}`" in README, exercise.id
+
+
+def test_readme_minimal_exercise_works() -> None:
+    block = README.split("## A minimal policy exercise", 1)[1].split("```yaml\n", 1)[1]
+    data = yaml.safe_load(block.split("\n```", 1)[0])
+    exercise = parse_exercise(data, "exercises/defs/web-only-from-api.yaml")
+    assert check_definition(exercise) == []
+    assert grade_exercise(exercise, [("ref.yaml", exercise.reference)]).passed
+    (example,) = exercise.examples
+    result = grade_exercise(exercise, [("answer.yaml", example.answer)])
+    assert not result.passed
+    assert example.feedback[0] in result.feedback

@@ -42,6 +42,7 @@ __all__ = [
     "DENIED_STYLE",
     "Arrow",
     "Flow",
+    "FlowCanvas",
     "FlowDiagram",
     "compute_diagram",
     "draw_flows",
@@ -307,7 +308,7 @@ def _layout(cluster: Cluster, flows: Sequence[Flow]) -> _Layout:
     ys = [c[1] for c in centers.values()] or [0.0]
     top = max(0.0, max(ys) + _BOX_H)
     bottom = min(cluster_bottom, min(ys) - _BOX_H)
-    x_right = _CLUSTER_X + (widest - 1) * _COL_STEP + _BOX_W / 2 + _NS_PAD + 0.3
+    x_right = _CLUSTER_X + (widest - 1) * _COL_STEP + _BOX_W / 2 + _NS_PAD + 0.8
     x_left = (_EXTERNAL_X if externals else _CLUSTER_X) - _BOX_W / 2 - 0.5
     return _Layout(centers, tuple(bands), (x_left, x_right), (bottom - 0.4, top + 0.9))
 
@@ -369,7 +370,7 @@ def _curve(a: tuple[float, float], b: tuple[float, float], rad: float) -> _Curve
 
 def _draw_box(ax: Axes, key: str, center: tuple[float, float], title: str, sub: str, *, fill: str):
     x, y = center
-    ax.add_patch(
+    ax.add_artist(
         FancyBboxPatch(
             (x - _BOX_W / 2, y - _BOX_H / 2),
             _BOX_W,
@@ -386,23 +387,27 @@ def _draw_box(ax: Axes, key: str, center: tuple[float, float], title: str, sub: 
     ax.text(x, y - 0.02, sub, ha="center", va="center", fontsize=7, color="#444444", zorder=4)
 
 
+LAMP_GLYPH = {True: "●", False: "○"}
+
+
+def _lamp_text(ingress: bool, egress: bool) -> str:
+    """``● in   ○ out``: filled when the pod is isolated for that direction."""
+    return f"{LAMP_GLYPH[ingress]} in    {LAMP_GLYPH[egress]} out"
+
+
 def _draw_lamps(ax: Axes, key: str, center: tuple[float, float], ingress: bool, egress: bool):
     x, y = center
-    for i, (label, on) in enumerate((("in", ingress), ("out", egress))):
-        lx = x - 0.4 + i * 0.5
-        ly = y - 0.3
-        ax.plot(
-            [lx],
-            [ly],
-            marker="o",
-            markersize=7,
-            markerfacecolor=LAMP_ON if on else "white",
-            markeredgecolor="#222222",
-            linestyle="none",
-            gid=f"lamp:{key}:{label}:{'on' if on else 'off'}",
-            zorder=5,
-        )
-        ax.text(lx + 0.09, ly, label, fontsize=6.5, va="center", ha="left", zorder=5)
+    state = f"in={'on' if ingress else 'off'}:out={'on' if egress else 'off'}"
+    ax.text(
+        x,
+        y - 0.3,
+        _lamp_text(ingress, egress),
+        fontsize=7.5,
+        ha="center",
+        va="center",
+        gid=f"lamps:{key}:{state}",
+        zorder=5,
+    )
 
 
 def _pod_subtitle(pod: Pod) -> str:
@@ -423,20 +428,34 @@ def draw_flows(
     """Draw ``flows`` on ``ax`` as npcore decides them on ``cluster``; return the diagram.
 
     Artists carry ``gid`` values that name what they show (``arrow:SRC->DST:PORT``,
-    ``block:egress:SRC->DST:PORT``, ``lamp:POD:in:on``, ``banner``) so tests and tools
-    can find them.
+    ``block:egress:SRC->DST:PORT``, ``lamps:POD:in=on:out=off``, ``banner``) so tests and
+    tools can find them.
     """
     flow_list = list(flows)
     diagram = compute_diagram(cluster, flow_list)
     layout = _layout(cluster, flow_list)
+    _draw_scene(ax, cluster, layout, title=title, legend=legend, banner_room=not diagram.enforced)
+    _draw_verdicts(ax, cluster, layout, diagram)
+    return diagram
+
+
+def _draw_scene(
+    ax: Axes,
+    cluster: Cluster,
+    layout: _Layout,
+    *,
+    title: str | None,
+    legend: bool,
+    banner_room: bool,
+) -> None:
+    """What does not depend on policies or the CNI: namespaces, boxes, legend, title."""
     ax.set_xlim(*layout.xlim)
     bottom, top = layout.ylim
-    ax.set_ylim(bottom, top if not diagram.enforced else top - 0.5)  # room for the banner
+    ax.set_ylim(bottom, top if banner_room else top - 0.5)
     ax.set_aspect("equal")
     ax.axis("off")
-
     for ns, x0, y0, x1, y1 in layout.namespaces:
-        ax.add_patch(
+        ax.add_artist(
             FancyBboxPatch(
                 (x0, y0),
                 x1 - x0,
@@ -453,8 +472,6 @@ def draw_flows(
         ax.text(x0 + 0.15, y1 - 0.25, f"namespace {ns}", fontsize=9, style="italic", zorder=2)
     for pod in cluster.pods:
         _draw_box(ax, pod.key, layout.centers[pod.key], pod.name, _pod_subtitle(pod), fill=POD_FILL)
-        ingress, egress = diagram.isolated.get(pod.key, (False, False))
-        _draw_lamps(ax, pod.key, layout.centers[pod.key], ingress, egress)
     for ext in cluster.externals:
         _draw_box(ax, ext.key, layout.centers[ext.key], ext.name, ext.ip, fill=EXTERNAL_FILL)
     if cluster.externals:
@@ -462,11 +479,24 @@ def draw_flows(
         ax.text(
             _EXTERNAL_X, top + _BOX_H / 2 + 0.25, "outside the cluster", ha="center", fontsize=8
         )
+    if title:
+        ax.set_title(title, fontsize=11)
+    if legend:
+        _legend(ax)
 
+
+def _draw_verdicts(ax: Axes, cluster: Cluster, layout: _Layout, diagram: FlowDiagram) -> None:
+    """What the policies and the CNI decide: lamps, arrows, blocking marks, the banner.
+
+    Everything here has a zorder above everything :func:`_draw_scene` draws, so a
+    :class:`FlowCanvas` can draw it over a cached picture of the scene.
+    """
+    for pod in cluster.pods:
+        ingress, egress = diagram.isolated.get(pod.key, (False, False))
+        _draw_lamps(ax, pod.key, layout.centers[pod.key], ingress, egress)
     seen: dict[tuple[str, str], int] = {}
     for arrow in diagram.arrows:
         _draw_arrow(ax, layout, arrow, seen)
-
     if not diagram.enforced:
         ax.text(
             0.5,
@@ -481,11 +511,6 @@ def draw_flows(
             gid="banner",
             zorder=10,
         )
-    if title:
-        ax.set_title(title, fontsize=11)
-    if legend:
-        _legend(ax)
-    return diagram
 
 
 def _draw_arrow(ax: Axes, layout: _Layout, arrow: Arrow, seen: dict[tuple[str, str], int]):
@@ -503,7 +528,7 @@ def _draw_arrow(ax: Axes, layout: _Layout, arrow: Arrow, seen: dict[tuple[str, s
     else:
         curve = _curve(a, b, -0.3 - 0.14 * k)
     path = Path([curve.start, curve.control, curve.end], [Path.MOVETO, Path.CURVE3, Path.CURVE3])
-    ax.add_patch(
+    ax.add_artist(
         FancyArrowPatch(
             path=path,
             arrowstyle="-|>,head_length=6,head_width=3.5",
@@ -511,7 +536,7 @@ def _draw_arrow(ax: Axes, layout: _Layout, arrow: Arrow, seen: dict[tuple[str, s
             linestyle=arrow.linestyle,
             linewidth=1.8,
             gid=f"arrow:{name}",
-            zorder=2.5,  # behind the boxes: an arrow that crosses a pod passes under it
+            zorder=6,
         )
     )
     lx, ly = curve.at(0.5)
@@ -530,16 +555,18 @@ def _draw_arrow(ax: Axes, layout: _Layout, arrow: Arrow, seen: dict[tuple[str, s
         if side not in arrow.blocked_by:
             continue
         mx, my = curve.at(t)
-        ax.plot(
-            [mx],
-            [my],
-            marker="X",
-            markersize=10,
-            color=DENIED_COLOR,
-            markeredgecolor="white",
-            linestyle="none",
-            gid=f"block:{side}:{name}",
-            zorder=8,
+        ax.add_artist(
+            Line2D(
+                [mx],
+                [my],
+                marker="X",
+                markersize=10,
+                color=DENIED_COLOR,
+                markeredgecolor="white",
+                linestyle="none",
+                gid=f"block:{side}:{name}",
+                zorder=8,
+            )
         )
         ax.text(
             mx, my + 0.22, f"{side} blocks", ha="center", fontsize=6.5, color=DENIED_COLOR, zorder=8
@@ -551,24 +578,8 @@ def _legend(ax: Axes) -> None:
         Line2D([], [], color=ALLOWED_COLOR, linestyle=ALLOWED_STYLE, lw=2, label="allowed"),
         Line2D([], [], color=DENIED_COLOR, linestyle=DENIED_STYLE, lw=2, label="denied"),
         Line2D([], [], color=DENIED_COLOR, marker="X", linestyle="none", label="side that blocks"),
-        Line2D(
-            [],
-            [],
-            marker="o",
-            markerfacecolor=LAMP_ON,
-            markeredgecolor="#222222",
-            linestyle="none",
-            label="isolated (in / out)",
-        ),
-        Line2D(
-            [],
-            [],
-            marker="o",
-            markerfacecolor="white",
-            markeredgecolor="#222222",
-            linestyle="none",
-            label="not isolated",
-        ),
+        Line2D([], [], linestyle="none", label=f"{LAMP_GLYPH[True]} isolated (in / out)"),
+        Line2D([], [], linestyle="none", label=f"{LAMP_GLYPH[False]} not isolated"),
     ]
     ax.legend(
         handles=handles,
@@ -584,20 +595,92 @@ def _legend(ax: Axes) -> None:
 # --- figures and files --------------------------------------------------------------------
 
 
-def flow_figure(
-    cluster: Cluster, flows: Iterable[Flow], *, title: str | None = None, dpi: int = 100
-) -> tuple[Figure, FlowDiagram]:
-    """A new Agg-backed Figure sized to the scene, with the flows drawn on it."""
-    flow_list = list(flows)
-    layout = _layout(cluster, flow_list)
+def _figure(layout: _Layout, title: str | None, dpi: int) -> tuple[Figure, Axes]:
     width = layout.xlim[1] - layout.xlim[0]
     height = layout.ylim[1] - layout.ylim[0]
     scale = min(0.95, 13.0 / width, 11.0 / height)
     fig = Figure(figsize=(max(6.0, width * scale), max(3.0, height * scale + 0.6)), dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.01, 0.08, 0.98, 0.86 if title else 0.9))
+    return fig, ax
+
+
+def flow_figure(
+    cluster: Cluster, flows: Iterable[Flow], *, title: str | None = None, dpi: int = 100
+) -> tuple[Figure, FlowDiagram]:
+    """A new Agg-backed Figure sized to the scene, with the flows drawn on it."""
+    flow_list = list(flows)
+    fig, ax = _figure(_layout(cluster, flow_list), title, dpi)
     diagram = draw_flows(ax, cluster, flow_list, title=title)
     return fig, diagram
+
+
+def _scene_key(cluster: Cluster) -> tuple[object, ...]:
+    """What the static part of a picture depends on: the peers, their names and ports."""
+    return (
+        tuple((p.key, p.ip, p.ports) for p in cluster.pods),
+        tuple((e.key, e.ip) for e in cluster.externals),
+    )
+
+
+class FlowCanvas:
+    """A flow diagram redrawn many times over one scene (what the widgets use).
+
+    The scene (namespaces, boxes, legend, title) is drawn once and cached; each
+    :meth:`render` draws only what npcore decides (arrows, lamps, blocking marks, the
+    banner) over the cached picture (Agg blitting) and encodes a PNG.  The picture
+    always keeps room for the banner, so it does not jump when the CNI changes.  A
+    cluster with other pods or externals gets a new cached scene.
+    """
+
+    def __init__(
+        self, cluster: Cluster, flows: Iterable[Flow], *, title: str | None = None, dpi: int = 100
+    ) -> None:
+        self.flows = list(flows)
+        self.title = title
+        self.dpi = dpi
+        self._key: tuple[object, ...] | None = None
+        self._prepare(cluster)
+
+    def _prepare(self, cluster: Cluster) -> None:
+        self._key = _scene_key(cluster)
+        self._layout = _layout(cluster, self.flows)
+        self.figure, self.ax = _figure(self._layout, self.title, self.dpi)
+        _draw_scene(self.ax, cluster, self._layout, title=self.title, legend=True, banner_room=True)
+        canvas = self.figure.canvas
+        assert isinstance(canvas, FigureCanvasAgg)
+        self._canvas = canvas
+        canvas.draw()
+        self._background = canvas.copy_from_bbox(self.figure.bbox)
+        self._verdict_artists: list = []
+
+    def render(self, cluster: Cluster) -> tuple[bytes, FlowDiagram]:
+        """PNG bytes of ``cluster``'s flows, and the FlowDiagram they show."""
+        if _scene_key(cluster) != self._key:
+            self._prepare(cluster)
+        diagram = compute_diagram(cluster, self.flows)
+        for artist in self._verdict_artists:
+            artist.remove()
+        before = set(self.ax.get_children())
+        _draw_verdicts(self.ax, cluster, self._layout, diagram)
+        added = [a for a in self.ax.get_children() if a not in before]
+        self._verdict_artists = added
+        self._canvas.restore_region(self._background)
+        for artist in sorted(added, key=lambda a: a.get_zorder()):
+            self.ax.draw_artist(artist)
+        from PIL import Image
+        from PIL.PngImagePlugin import PngInfo
+
+        width, height = self._canvas.get_width_height(physical=True)
+        image = Image.frombuffer(
+            "RGBA", (width, height), self._canvas.buffer_rgba(), "raw", "RGBA", 0, 1
+        )
+        info = PngInfo()
+        info.add_text("Title", self.title or "flow diagram")
+        info.add_text("Description", diagram.text())
+        buffer = io.BytesIO()
+        image.save(buffer, format="png", pnginfo=info, compress_level=3)
+        return buffer.getvalue(), diagram
 
 
 def render(

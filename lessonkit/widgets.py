@@ -4,9 +4,10 @@ Rules of this file:
 
 * Every decision comes from npcore; a widget only chooses the inputs (which policies are
   on, which CNI, which YAML) and shows what :func:`lessonkit.diagrams.render` returns.
-* The diagram is a PNG in an :class:`ipywidgets.Image`, rendered with a bare Agg figure:
-  it does not depend on the notebook's matplotlib backend, and its bytes change exactly
-  when the picture changes.
+* The diagram is a PNG in an :class:`ipywidgets.Image`, rendered by a
+  :class:`lessonkit.diagrams.FlowCanvas` (a bare Agg figure whose scene is drawn once and
+  whose verdicts are redrawn on each change): it does not depend on the notebook's
+  matplotlib backend, and its bytes change exactly when the picture changes.
 * Callbacks never fail silently: every callback runs through :meth:`_Panel._guard`, which
   shows the exception in the widget's error box (``.error``) and keeps it in
   ``.last_error``; the next successful update clears it.
@@ -26,7 +27,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from lessonkit.diagrams import Flow, FlowDiagram, render
+from lessonkit.diagrams import Flow, FlowCanvas, FlowDiagram
 from npcore import KNOWN_CNIS, Cluster, NetworkPolicy, Protocol, cni_info, matrix
 from npcore.reachability import Matrix
 
@@ -92,6 +93,7 @@ class _Panel:
         self.text_alternative = W.HTML(value="")
         self.diagram: FlowDiagram | None = None
         self.widget: W.Box = W.VBox()
+        self._picture: FlowCanvas | None = None
 
     def _show_error(self, where: str, error: BaseException) -> None:
         self.last_error = error
@@ -122,7 +124,9 @@ class _Panel:
         return run
 
     def _draw(self, cluster: Cluster, flows: list[Flow], title: str | None) -> FlowDiagram:
-        data, diagram = render(cluster, flows, fmt="png", title=title)
+        if self._picture is None:
+            self._picture = FlowCanvas(cluster, flows, title=title)
+        data, diagram = self._picture.render(cluster)
         self.image.value = data
         self.diagram = diagram
         self.message.value = message_html(cluster, diagram)

@@ -24,6 +24,7 @@ from lessonkit.diagrams import (
     ALLOWED_COLOR,
     DENIED_COLOR,
     Flow,
+    FlowCanvas,
     compute_diagram,
     draw_flows,
     draw_matrix,
@@ -186,28 +187,40 @@ def test_allowed_and_denied_differ_in_colour_and_line_style():
 
 
 @pytest.mark.parametrize(
-    ("policies", "lamps_on"),
+    ("policies", "isolated"),
     [
         pytest.param((), set(), id="no-policy-no-lamp"),
-        pytest.param((DB_POLICY,), {"lamp:shop/db:in:on"}, id="db-ingress-lamp"),
-        pytest.param((WEB_EGRESS,), {"lamp:shop/web:out:on"}, id="web-egress-lamp"),
+        pytest.param((DB_POLICY,), {"shop/db:in"}, id="db-ingress-lamp"),
+        pytest.param((WEB_EGRESS,), {"shop/web:out"}, id="web-egress-lamp"),
         pytest.param(
-            (DENY_ALL,),
-            {"lamp:shop/web:in:on", "lamp:shop/api:in:on", "lamp:shop/db:in:on"},
-            id="deny-all-every-ingress-lamp",
+            (DENY_ALL,), {"shop/web:in", "shop/api:in", "shop/db:in"}, id="deny-all-ingress-lamps"
         ),
+        pytest.param((DB_POLICY, WEB_EGRESS), {"shop/db:in", "shop/web:out"}, id="one-lamp-each"),
     ],
 )
-def test_isolation_lamps(policies, lamps_on):
+def test_isolation_lamps(policies, isolated):
     fig = Figure()
     ax = fig.add_subplot()
     diagram = draw_flows(ax, three_tier(*policies), FLOWS)
-    lamps = _gids(ax, "lamp:")
-    assert len(lamps) == 6  # two per pod, none for the external user
-    assert {g for g in lamps if g.endswith(":on")} == lamps_on
-    for gid in lamps_on:
-        _, pod, side, _ = gid.split(":")
-        assert diagram.isolated[pod][0 if side == "in" else 1]
+    lamps = {
+        t.get_gid(): t.get_text() for t in ax.texts if (t.get_gid() or "").startswith("lamps:")
+    }
+    assert len(lamps) == 3  # one pair per pod, none for the external user
+    drawn = set()
+    for gid, text in lamps.items():
+        _, pod, ingress, egress = gid.split(":")
+        for side, state, glyph in (("in", ingress, text[0]), ("out", egress, text.split()[2])):
+            on = state.endswith("=on")
+            assert glyph == ("●" if on else "○"), (gid, text)  # filled means isolated
+            if on:
+                drawn.add(f"{pod}:{side}")
+    assert drawn == isolated
+    assert {
+        f"{pod}:{side}"
+        for pod, pair in diagram.isolated.items()
+        for side, on in zip(("in", "out"), pair, strict=True)
+        if on
+    } == isolated
 
 
 def test_text_alternative_for_the_three_tier_scene():
@@ -518,3 +531,43 @@ def test_readme_picture_is_committed_and_current(tmp_path, capsys):
     )
     assert code == 0
     assert imread(committed).shape == imread(fresh).shape
+
+
+# --- FlowCanvas (cached scene, redrawn verdicts) ------------------------------------------
+
+
+def test_flow_canvas_shows_the_same_verdicts_as_render():
+    canvas = FlowCanvas(three_tier(), FLOWS)
+    for cluster in (three_tier(DB_POLICY), three_tier(DB_POLICY, cni="flannel")):
+        data, diagram = canvas.render(cluster)
+        assert data.startswith(b"\x89PNG")
+        assert diagram == compute_diagram(cluster, FLOWS)
+
+
+def test_flow_canvas_redraw_leaves_nothing_behind():
+    canvas = FlowCanvas(three_tier(), FLOWS)
+    first, _ = canvas.render(three_tier(DB_POLICY))
+    count = len(canvas.ax.get_children())
+    flannel, _ = canvas.render(three_tier(DB_POLICY, WEB_EGRESS, cni="flannel"))
+    again, _ = canvas.render(three_tier(DB_POLICY))
+    assert flannel != first
+    assert again == first  # same inputs, same bytes: no artist of the flannel picture left
+    assert len(canvas.ax.get_children()) == count
+
+
+def test_flow_canvas_draws_the_banner_only_when_not_enforced():
+    canvas = FlowCanvas(three_tier(), FLOWS)
+    canvas.render(three_tier(cni="flannel"))
+    assert [t.get_gid() for t in canvas.ax.texts].count("banner") == 1
+    canvas.render(three_tier())
+    assert "banner" not in [t.get_gid() for t in canvas.ax.texts]
+
+
+def test_flow_canvas_rebuilds_its_scene_for_other_pods():
+    canvas = FlowCanvas(three_tier(), FLOWS)
+    bigger = Cluster.build(
+        pods=[*three_tier().pods, Pod("shop", "cache", {"app": "cache"})],
+        externals=three_tier().externals,
+    )
+    canvas.render(bigger)
+    assert any(p.get_gid() == "box:shop/cache" for p in canvas.ax.patches)

@@ -113,7 +113,7 @@ def test_callback_errors_are_shown_not_swallowed(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("the renderer fell over")
 
-    monkeypatch.setattr(widgets, "render", broken)
+    monkeypatch.setattr(widgets.FlowCanvas, "render", broken)
     ex.cni.value = "cilium"
     assert isinstance(ex.last_error, RuntimeError)
     assert "the renderer fell over" in ex.error.value

@@ -6,9 +6,10 @@ Rules of this file:
   and words the feedback, with no widget involved, so tests call it directly.  The
   ipywidgets UI (``.widget``; shown when the quiz is the last expression of a cell) only
   calls ``check`` and prints what it returns.
-* Answers about connections are never typed in by hand: :func:`predict_connection` and
-  :class:`DirectionQuiz` compute them (npcore's :func:`~npcore.is_allowed`, or the
-  definition of ingress and egress), and :func:`explain_connection` words npcore's reasons.
+* Answers about connections are never typed in by hand: :func:`predict_connection`,
+  :func:`which_flow_breaks` and :class:`DirectionQuiz` compute them (npcore's
+  :func:`~npcore.is_allowed`, or the definition of ingress and egress), and the reveal is
+  npcore's own explanation (:func:`npcore.explain.explain_text`).
 * Nothing is scored or recorded.  A wrong answer gets a hint and another try.
 * Feedback never relies on colour alone: it starts with "Correct" or "Not quite".
 """
@@ -237,57 +238,11 @@ def _endpoint(cluster: Cluster, name: str) -> Any:
     return cluster.external(name)
 
 
-def _side(verdict: Verdict, egress: bool) -> str:
-    side = verdict.egress if egress else verdict.ingress
-    word = "egress" if egress else "ingress"
-    if side.pod is None:
-        return f"{word}: outside the cluster, no policy applies"
-    if not side.isolated:
-        what = "Egress" if egress else "Ingress"
-        return f"{word} of {side.pod}: not isolated (no policy selects it for {what}): allowed"
-    policies = ", ".join(side.selecting_policies)
-    if side.admitted_by:
-        match = side.admitted_by[0]
-        return (
-            f"{word} of {side.pod}: isolated by {policies}; "
-            f"allowed by {match.policy} {word} rule {match.rule_index}"
-        )
-    if not side.misses:
-        return f"{word} of {side.pod}: isolated by {policies}, which has no {word} rules: blocked"
-    reasons = []
-    for miss in side.misses:
-        why = []
-        if not miss.peer_ok:
-            why.append("the peer does not match")
-        if not miss.port_ok:
-            why.append("the port does not match")
-        reasons.append(f"{miss.policy} rule {miss.rule_index}: {' and '.join(why)}")
-    return f"{word} of {side.pod}: isolated by {policies}; no rule allows it ({'; '.join(reasons)})"
-
-
 def explain_verdict(verdict: Verdict) -> str:
-    """npcore's reasons for one verdict, one line per side, in words.
+    """npcore's reasons for one verdict, in words (:func:`npcore.explain.explain_text`)."""
+    from npcore.explain import explain_text
 
-    The first line is ``SRC -> DST PROTO PORT: ALLOWED`` (or ``BLOCKED``).
-    """
-    c = verdict.connection
-    port = (
-        c.port if verdict.port is None or verdict.port == c.port else f"{c.port} ({verdict.port})"
-    )
-    head = f"{c.src.key} -> {c.dst.key} {c.protocol.value} {port}: "
-    head += "ALLOWED" if verdict.allowed else "BLOCKED"
-    if verdict.port is None:
-        return head + f"\n  the destination has no port named {c.port!r}: nothing listens there"
-    if verdict.self_traffic:
-        return head + "\n  a pod can always reach itself"
-    lines = [head, "  " + _side(verdict, True), "  " + _side(verdict, False)]
-    if not verdict.enforced:
-        decided = "allow" if verdict.policy_allows else "block"
-        lines.append(
-            f"  the policies would {decided} it, but {verdict.cni} does not enforce "
-            "NetworkPolicy: nothing is blocked, and there is no error or warning"
-        )
-    return "\n".join(lines)
+    return explain_text(verdict)
 
 
 def explain_connection(
@@ -326,7 +281,7 @@ def predict_connection(
     return PredictThenReveal(
         text,
         lambda: explain_verdict(verdict),
-        options=("allowed", "blocked"),
+        options=("allowed", "denied"),
         answer_index=0 if verdict.allowed else 1,
         explanation=explanation,
     )
@@ -351,7 +306,7 @@ def which_flow_breaks(
         names = ", ".join(_flow_name(flows[i]) for i in blocked)
         raise ValueError(f"more than one flow is blocked ({names}): ask another question")
     options = (*(_flow_name(f) for f in flows), "nothing breaks")
-    text = "\n".join(explain_verdict(v) for v in verdicts)
+    text = "\n\n".join(explain_verdict(v) for v in verdicts)
     return PredictThenReveal(
         question,
         lambda: text,
@@ -428,7 +383,7 @@ class DirectionQuiz(_Quiz):
 @dataclass(frozen=True)
 class Expect:
     """One goal of a fix-this-policy exercise: ``src -> dst`` on ``port`` must be
-    ``allowed`` (or blocked)."""
+    ``allowed`` (or denied)."""
 
     src: str
     dst: str
@@ -437,8 +392,8 @@ class Expect:
     protocol: str = "TCP"
 
     def describe(self) -> str:
-        """``shop/web -> shop/db TCP 3306 blocked``."""
-        word = "allowed" if self.allowed else "blocked"
+        """``shop/web -> shop/db TCP 3306 denied``."""
+        word = "allowed" if self.allowed else "denied"
         return f"{self.src} -> {self.dst} {self.protocol} {self.port} {word}"
 
 

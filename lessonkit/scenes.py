@@ -45,14 +45,18 @@ __all__ = [
     "DB_POLICY_YAML",
     "DEFAULT_DENY_YAML",
     "ENDPORT_NAMED_BUG_YAML",
+    "EXTRA_DB_ACCESS_YAML",
     "IPBLOCK_EGRESS_YAML",
     "LOCKDOWN_RULES",
     "LOCKDOWN_YAML",
+    "MERGED_RULE_YAML",
     "NAMED_PORT_YAML",
     "NAMESPACE_LABEL_BUG_YAML",
+    "NO_NAMESPACE_YAML",
     "PROMETHEUS_FIXED_YAML",
     "PROMETHEUS_SCOPE_BUG_YAML",
     "SERVICE_PORT_BUG_YAML",
+    "SPLIT_RULES_YAML",
     "USER_IP",
     "db_policy",
     "lockdown_policies",
@@ -65,6 +69,7 @@ __all__ = [
     "three_tier_flows",
     "with_yaml",
     "x_y_z",
+    "yaml_by_policy",
 ]
 
 USER_IP = "203.0.113.10"
@@ -431,6 +436,107 @@ spec:
       endPort: 3310
 """
 
+# Lesson 05: policies add up.
+
+EXTRA_DB_ACCESS_YAML = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: reports-to-db
+  namespace: shop
+spec:
+  podSelector:
+    matchLabels:
+      role: db
+  policyTypes:
+  - Ingress
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels:
+          name: web-pod
+    ports:
+    - protocol: TCP
+      port: 3306
+"""
+
+# Lesson 07: a policy without metadata.namespace; one merged rule vs two rules.
+
+NO_NAMESPACE_YAML = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: db-lockdown
+spec:
+  podSelector:
+    matchLabels:
+      app: db
+  policyTypes:
+  - Ingress
+"""
+
+MERGED_RULE_YAML = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: db-access
+  namespace: prod
+spec:
+  podSelector:
+    matchLabels:
+      app: db
+  policyTypes:
+  - Ingress
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels:
+          app: web
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: monitoring
+      podSelector:
+        matchLabels:
+          app: prometheus
+    ports:
+    - protocol: TCP
+      port: 5432
+    - protocol: TCP
+      port: 9187
+"""
+
+SPLIT_RULES_YAML = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: db-access
+  namespace: prod
+spec:
+  podSelector:
+    matchLabels:
+      app: db
+  policyTypes:
+  - Ingress
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels:
+          app: web
+    ports:
+    - protocol: TCP
+      port: 5432
+  - from:
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: monitoring
+      podSelector:
+        matchLabels:
+          app: prometheus
+    ports:
+    - protocol: TCP
+      port: 9187
+"""
+
 
 def policies_from_yaml(text: str, filename: str = "<lesson>") -> tuple[NetworkPolicy, ...]:
     """The NetworkPolicies in ``text`` (one or more YAML documents), decoded by npcore."""
@@ -537,6 +643,16 @@ def lockdown_policies(
 def with_yaml(cluster: Cluster, text: str, filename: str = "<lesson>") -> Cluster:
     """``cluster`` plus the NetworkPolicies written in ``text`` (like ``kubectl apply -f``)."""
     return cluster.with_policies((*cluster.policies, *policies_from_yaml(text, filename)))
+
+
+def yaml_by_policy(text: str) -> dict[str, str]:
+    """Each policy's own YAML document in ``text``, by policy name (for explorers)."""
+    docs = [d for d in text.split("\n---\n") if d.strip()]
+    return {
+        policy.name: doc if doc.endswith("\n") else doc + "\n"
+        for doc in docs
+        for policy in policies_from_yaml(doc)
+    }
 
 
 def relabel(cluster: Cluster, pod: str, labels: Mapping[str, str]) -> Cluster:
@@ -684,13 +800,22 @@ def three_tier_flows(namespace: str = "shop", *, with_dns: bool = False) -> list
 def multi_namespace(*, cni: str = "calico") -> Cluster:
     """Three namespaces for the namespace lessons.
 
-    ``prod`` (labelled ``env=prod``) holds ``web`` and ``db``; ``dev`` (``env=dev``) holds
+    ``prod`` (labelled ``env=prod``) holds ``web`` and ``db`` (Postgres on 5432, its
+    metrics exporter on 9187); ``dev`` (``env=dev``) holds
     a ``web`` with the same labels; ``monitoring`` has no custom label and holds
     ``prometheus``.  Only ``kubernetes.io/metadata.name`` tells every namespace apart.
     """
     pods = [
         Pod("prod", "web", {"app": "web"}, ports=(ContainerPort(80, Protocol.TCP, "http"),)),
-        Pod("prod", "db", {"app": "db"}, ports=(ContainerPort(5432, Protocol.TCP, "postgres"),)),
+        Pod(
+            "prod",
+            "db",
+            {"app": "db"},
+            ports=(
+                ContainerPort(5432, Protocol.TCP, "postgres"),
+                ContainerPort(9187, Protocol.TCP, "metrics"),
+            ),
+        ),
         Pod("dev", "web", {"app": "web"}, ports=(ContainerPort(80, Protocol.TCP, "http"),)),
         Pod(
             "monitoring",

@@ -14,7 +14,7 @@
 # %% [markdown]
 # # 05 · Locking down the three-tier application
 #
-# **Time:** 35 minutes (teaching 15, self-checks 20)
+# **Time:** 40 minutes (teaching 17, self-checks 23)
 #
 # **Questions**
 # - How do we let only the API server reach the database?
@@ -25,6 +25,7 @@
 # - Write the policy that admits only the api pod to the database on TCP 3306.
 # - Lock down every pod of a namespace with a default deny, then allow the five rules
 #   and DNS (UDP and TCP 53 to kube-dns).
+# - Explain that policies add up: there are no deny rules, and order does not matter.
 # - Spot the classic mistakes: AND vs OR of selectors, the namespace scope of
 #   `podSelector`, empty selectors, and Service ports used instead of container ports.
 
@@ -89,7 +90,49 @@ quiz.which_flow_breaks(
 )
 
 # %% [markdown]
-# ## 3. Do not forget DNS
+# ## 3. Policies add up; nothing denies
+#
+# Several policies may select the same pod. For each direction, the pod then accepts the
+# **union** of what all of them allow. There is no "deny" rule and the order of policies
+# does not matter: no policy can take back what another allows. To stop a connection,
+# remove or narrow the rule that allows it.
+#
+# Below, someone adds `reports-to-db`, which lets the web pods read the database, next to
+# db-policy:
+
+# %%
+print(scenes.EXTRA_DB_ACCESS_YAML)
+
+# %%
+quiz.predict_connection(
+    scenes.with_yaml(protected, scenes.EXTRA_DB_ACCESS_YAML),
+    "shop/web",
+    "shop/db",
+    3306,
+    question="db-policy admits only api pods; reports-to-db admits web pods. "
+    "Can the web pod reach the database?",
+    explanation="The db pod accepts what either policy allows.",
+)
+
+# %%
+quiz.MultipleChoice(
+    "The shop is locked down and web -> api must now be stopped. What do you do?",
+    [
+        "add a policy that denies web -> api",
+        "remove the rules that allow it (web's egress to api, api's ingress from web)",
+        "apply a deny policy before the others",
+    ],
+    1,
+    "NetworkPolicies only allow; to stop traffic, take away the rule that allows it.",
+    hints=[
+        "A NetworkPolicy cannot deny: it can only add allowed traffic.",
+        "",
+        "Order does not matter: policies are a union.",
+    ],
+)
+
+# %% [markdown]
+# ## 4. Do not forget DNS
 #
 # Once egress is locked down, a pod cannot even look up a name: `http://api` needs a DNS
 # query to kube-dns in `kube-system` first. Allow it explicitly, on **UDP 53 and TCP
@@ -125,7 +168,7 @@ quiz.MultipleChoice(
 )
 
 # %% [markdown]
-# ## 4. Mistake: AND vs OR in `from`
+# ## 5. Mistake: AND vs OR in `from`
 #
 # In `from` (and `to`), **each dash starts a new peer**, and peers are ORed. Two keys in
 # the *same* entry are ANDed. One dash too many turns "api pods in shop" into "any pod
@@ -158,7 +201,7 @@ quiz.predict_connection(
 )
 
 # %% [markdown]
-# ## 5. Mistake: podSelector only looks in the policy's namespace
+# ## 6. Mistake: podSelector only looks in the policy's namespace
 #
 # A `podSelector` in `from` matches pods **of the policy's own namespace** only. Here
 # Prometheus, in namespace `monitoring`, must reach the database in `prod`:
@@ -191,7 +234,7 @@ quiz.predict_connection(
 )
 
 # %% [markdown]
-# ## 6. Mistake: empty selectors do not mean "nothing"
+# ## 7. Mistake: empty selectors do not mean "nothing"
 #
 # Empty things in a policy have precise meanings:
 #
@@ -234,7 +277,7 @@ quiz.MultipleChoice(
 )
 
 # %% [markdown]
-# ## 7. Mistake: the Service port is not the pod port
+# ## 8. Mistake: the Service port is not the pod port
 #
 # Policies act on traffic **after** the Service has forwarded it, so ports in a policy
 # are the **container ports** of the destination pod. The api Service listens on 80 and
@@ -261,6 +304,7 @@ quiz.predict_connection(
 # - A default deny (`podSelector: {}`, both policy types, no rules) plus one policy per
 #   component locks the whole application down; allow DNS to kube-dns on UDP **and** TCP
 #   53 once egress is isolated.
+# - Policies add up (a union per direction): there is no deny, and order does not matter.
 # - In `from`/`to`, each dash is a new peer (OR); selectors in one entry are ANDed.
 # - A `podSelector` peer only matches pods of the policy's namespace; add a
 #   `namespaceSelector` in the same entry for other namespaces.

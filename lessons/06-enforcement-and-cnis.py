@@ -112,7 +112,7 @@ quiz.predict_connection(
 FlowExplorer(
     scenes.three_tier(lockdown=True),
     scenes.three_tier_flows(with_dns=True),
-    policies_yaml={"db-policy": scenes.DB_POLICY_YAML, "default-deny": scenes.DEFAULT_DENY_YAML},
+    policies_yaml=scenes.yaml_by_policy(scenes.LOCKDOWN_YAML),
     title="The locked-down shop",
 )
 

@@ -25,6 +25,7 @@
 # - Read the output of `kubectl describe networkpolicy`.
 # - Select namespaces by the `kubernetes.io/metadata.name` label.
 # - Use `ipBlock` with `except`, named ports and `endPort`, and recognise their rules.
+# - Keep each (peer, port) pair in its own rule when they must not mix.
 # - Verify allowed **and** denied connections with `kubectl exec ... -- curl -m 1` or
 #   `nc -zv -w 1`.
 
@@ -85,6 +86,25 @@ quiz.predict_connection(
     question="The namespace monitoring has no label team=monitoring. "
     "Can Prometheus reach prod/db on TCP 5432?",
     explanation="The namespaceSelector matches no namespace, so the peer matches nothing.",
+)
+
+# %% [markdown]
+# The policy's own namespace matters as much. A manifest without `metadata.namespace`
+# lands in the namespace of your `kubectl` context (often `default`), where it selects
+# nothing you meant to protect:
+
+# %%
+print(scenes.NO_NAMESPACE_YAML)
+
+# %%
+quiz.predict_connection(
+    scenes.with_yaml(world, scenes.NO_NAMESPACE_YAML),
+    "dev/web",
+    "prod/db",
+    5432,
+    question="This policy was applied with `kubectl apply -f` in the default namespace. "
+    "Can dev/web reach prod/db?",
+    explanation="The policy lives in default and selects app=db pods of default: none.",
 )
 
 # %% [markdown]
@@ -159,7 +179,39 @@ quiz.MultipleChoice(
 )
 
 # %% [markdown]
-# ## 5. Verifying on a real cluster
+# ## 5. One rule or two?
+#
+# Inside one rule, **any** `from` peer combines with **any** of its ports. The database
+# should accept the web pods on 5432 and Prometheus on its metrics port 9187. Written as
+# one rule, it lets each of them in on both ports:
+
+# %%
+print(scenes.MERGED_RULE_YAML)
+
+# %%
+quiz.predict_connection(
+    scenes.with_yaml(world, scenes.MERGED_RULE_YAML),
+    "monitoring/prometheus",
+    "prod/db",
+    5432,
+    question="With the merged rule, can Prometheus open a connection to Postgres (5432)?",
+    explanation="Peers and ports of one rule combine freely: prometheus x 5432 matches.",
+)
+
+# %%
+print(scenes.SPLIT_RULES_YAML)
+
+# %%
+quiz.predict_connection(
+    scenes.with_yaml(world, scenes.SPLIT_RULES_YAML),
+    "monitoring/prometheus",
+    "prod/db",
+    5432,
+    question="With two rules (one per peer and port), can Prometheus reach 5432?",
+)
+
+# %% [markdown]
+# ## 6. Verifying on a real cluster
 #
 # In the exam (and in production) a policy is only done when you have **tested** it:
 # one connection that must work and one that must fail. Use TCP tools with a short
@@ -190,32 +242,14 @@ quiz.MultipleChoice(
 )
 
 # %% [markdown]
-# ## 6. Drill: fix this policy
-#
-# A task in exam style: *"In namespace shop, allow the web pods to reach the api pods on
-# their HTTP port; nothing else may reach the api pods."* A colleague wrote the policy
-# below with the **Service** port. Fix it in the editor, then press Check.
-
-# %%
-quiz.FixThisPolicy(
-    shop,
-    scenes.three_tier_flows(),
-    scenes.SERVICE_PORT_BUG_YAML,
-    [
-        quiz.Expect("shop/web", "shop/api", 8080, True),
-        quiz.Expect("shop/db", "shop/api", 8080, False),
-        quiz.Expect("user", "shop/api", 8080, False),
-    ],
-    description="Allow web -> api on the api pod's HTTP port; block other sources.",
-)
-
-# %% [markdown]
 # ## Key points
 #
 # - `kubectl describe networkpolicy` shows what is selected and allowed per direction.
-# - Target namespaces with `kubernetes.io/metadata.name`; custom labels must exist.
+# - Target namespaces with `kubernetes.io/metadata.name`; custom labels must exist; set
+#   `metadata.namespace` so the policy lands where its pods are.
 # - `ipBlock` selects outside addresses, and `except` carves ranges out of its CIDR.
 # - Named ports resolve on the destination pod; `endPort` needs a numeric `port`.
+# - Peers and ports of one rule combine freely; split rules to keep pairs apart.
 # - Verify with `curl -m 1` / `nc -zv -w 1`: one allowed and one denied connection.
 
 # %% [markdown]

@@ -22,6 +22,7 @@ EXPECTED = [
     "05-three-tier-policy",
     "06-enforcement-and-cnis",
     "07-exam-practice",
+    "08-limits-and-drills",
 ]
 MAX_CODE_LINES = 20
 # Drawing by hand in a cell: diagrams come from lessonkit.diagrams only.

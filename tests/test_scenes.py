@@ -224,6 +224,13 @@ def test_lesson_05_and_07_variants_on_the_shop(
         (scenes.IPBLOCK_EGRESS_YAML, "prod/web", "partner", 443, True),
         (scenes.IPBLOCK_EGRESS_YAML, "prod/web", "metadata", 443, False),
         (scenes.IPBLOCK_EGRESS_YAML, "dev/web", "metadata", 443, True),
+        (scenes.NO_NAMESPACE_YAML, "dev/web", "prod/db", 5432, True),
+        (scenes.MERGED_RULE_YAML, "monitoring/prometheus", "prod/db", 5432, True),
+        (scenes.MERGED_RULE_YAML, "prod/web", "prod/db", 9187, True),
+        (scenes.SPLIT_RULES_YAML, "monitoring/prometheus", "prod/db", 5432, False),
+        (scenes.SPLIT_RULES_YAML, "monitoring/prometheus", "prod/db", 9187, True),
+        (scenes.SPLIT_RULES_YAML, "prod/web", "prod/db", 9187, False),
+        (scenes.SPLIT_RULES_YAML, "prod/web", "prod/db", 5432, True),
     ],
     ids=[
         "scope-bug",
@@ -233,6 +240,13 @@ def test_lesson_05_and_07_variants_on_the_shop(
         "ipblock-partner",
         "ipblock-except",
         "ipblock-other-namespace",
+        "no-namespace-lands-in-default",
+        "merged-prometheus-postgres",
+        "merged-web-metrics",
+        "split-prometheus-postgres",
+        "split-prometheus-metrics",
+        "split-web-metrics",
+        "split-web-postgres",
     ],
 )
 def test_multi_namespace_variants(text: str, src: str, dst: str, port: int, expected: bool) -> None:
@@ -274,3 +288,23 @@ def test_three_tier_flows() -> None:
     ]
     dns = scenes.three_tier_flows(with_dns=True)[-1]
     assert (dns.dst, dns.port, dns.protocol) == ("kube-system/coredns", 53, "UDP")
+
+
+def test_policies_add_up() -> None:
+    shop = scenes.with_yaml(scenes.three_tier(with_db_policy=True), scenes.EXTRA_DB_ACCESS_YAML)
+    assert allowed(shop, *UNWANTED)
+    assert allowed(shop, "shop/api", "shop/db", 3306)
+    assert not allowed(shop, "user", "shop/db", 3306)
+
+
+def test_no_namespace_policy_lands_in_default() -> None:
+    (policy,) = scenes.policies_from_yaml(scenes.NO_NAMESPACE_YAML)
+    assert policy.key == "default/db-lockdown"
+
+
+def test_yaml_by_policy_splits_the_lockdown() -> None:
+    parts = scenes.yaml_by_policy(scenes.LOCKDOWN_YAML)
+    assert list(parts) == ["default-deny", "allow-dns", "web", "api", "db-policy"]
+    assert parts["db-policy"] == scenes.DB_POLICY_YAML
+    assert parts["default-deny"] == scenes.DEFAULT_DENY_YAML
+    assert "---" not in "".join(parts.values())

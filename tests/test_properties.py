@@ -10,24 +10,33 @@ Invariants (each a test below):
   the new policy admits it, and never closes one on a side that stays admitted (union);
 * no policies, or Flannel: everything is allowed (where the probed port exists);
 * the order of policies is irrelevant;
-* self traffic is always allowed.
+* self traffic is always allowed;
+* ``is_allowed`` agrees with :func:`reference_allows`, a second, deliberately naive
+  implementation written from the rules in docs/semantics.md (not from npcore's code).
 """
 
 from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import PORT_NAMES, PROBE_PORTS, clusters, network_policies
 
-from npcore.cluster import Cluster
+from npcore.cluster import Cluster, External, Pod
 from npcore.engine import Connection, is_allowed
-from npcore.model import Protocol
+from npcore.model import (
+    IPBlock,
+    LabelSelector,
+    NetworkPolicy,
+    NetworkPolicyPeer,
+    NetworkPolicyPort,
+    Protocol,
+)
 from npcore.reachability import connectivity_map, matrix
 
 PROTOCOLS = (Protocol.TCP, Protocol.UDP, Protocol.SCTP)
-settings.register_profile(
-    "npcore-hunt", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 probe_ports = st.lists(st.sampled_from(PROBE_PORTS), min_size=1, max_size=4, unique=True)
@@ -150,3 +159,132 @@ def test_self_traffic_is_always_allowed(cluster: Cluster, number: int, protocol:
         assert verdict.self_traffic and verdict.allowed
         assert m.allowed(pod.key, pod.key)
         assert cmap.ports(pod.key, pod.key).is_all
+
+
+# ---------------------------------------------------------------- an independent reference
+
+
+def _ref_selects(selector: LabelSelector, labels: Mapping[str, str]) -> bool:
+    for key, value in selector.match_labels:
+        if labels.get(key) != value:
+            return False
+    for req in selector.match_expressions:
+        present = req.key in labels
+        op = str(req.operator)
+        if op == "In" and not (present and labels[req.key] in req.values):
+            return False
+        if op == "NotIn" and present and labels[req.key] in req.values:
+            return False
+        if op == "Exists" and not present:
+            return False
+        if op == "DoesNotExist" and present:
+            return False
+    return True
+
+
+def _ref_in_block(block: IPBlock, ip: str | None) -> bool:
+    if ip is None:
+        return False
+    address = ipaddress.ip_address(ip)
+    net = ipaddress.ip_network(block.cidr, strict=False)
+    if net.version != address.version or address not in net:
+        return False
+    for text in block.except_:
+        excluded = ipaddress.ip_network(text, strict=False)
+        if excluded.version == address.version and address in excluded:
+            return False
+    return True
+
+
+def _ref_types(policy: NetworkPolicy) -> set[str]:
+    if policy.policy_types:  # None and [] are both defaulted (defaults.go: len == 0)
+        return {str(t) for t in policy.policy_types}
+    return {"Ingress", "Egress"} if policy.egress else {"Ingress"}
+
+
+def _ref_named(pod: Pod | External, name: str, protocol: Protocol) -> int | None:
+    if not isinstance(pod, Pod):
+        return None
+    for cp in pod.ports:
+        if cp.name == name and str(cp.protocol) == str(protocol):
+            return cp.port
+    return None
+
+
+def reference_allows(
+    cluster: Cluster, src: Pod | External, dst: Pod | External, port: int | str, protocol: Protocol
+) -> bool:
+    """Whether ``src`` may connect to ``dst``, computed naively from the written rules."""
+    number = _ref_named(dst, port, protocol) if isinstance(port, str) else port
+    if number is None:
+        return False  # nothing listens on an undefined named port
+    if not cluster.enforced:
+        return True
+    if isinstance(src, Pod) and isinstance(dst, Pod) and src.key == dst.key:
+        return True
+    ns_labels = {ns.name: dict(ns.labels) for ns in cluster.namespaces}
+
+    def peer_ok(peer: NetworkPolicyPeer, policy_ns: str, other: Pod | External) -> bool:
+        if peer.ip_block is not None:
+            return _ref_in_block(peer.ip_block, other.ip)
+        if not isinstance(other, Pod):
+            return False
+        if peer.pod_selector is None and peer.namespace_selector is None:
+            return False
+        if peer.namespace_selector is None:
+            ns_ok = other.namespace == policy_ns
+        else:
+            ns_ok = _ref_selects(peer.namespace_selector, ns_labels.get(other.namespace, {}))
+        pod_ok = peer.pod_selector is None or _ref_selects(peer.pod_selector, other.labels)
+        return ns_ok and pod_ok
+
+    def port_ok(entry: NetworkPolicyPort) -> bool:
+        if str(entry.protocol or "TCP") != str(protocol):
+            return False
+        if entry.port is None:
+            return True
+        if isinstance(entry.port, str):
+            return _ref_named(dst, entry.port, protocol) == number
+        return entry.port <= number <= (entry.end_port or entry.port)
+
+    def side_allows(pod: Pod | External, direction: str, other: Pod | External) -> bool:
+        if not isinstance(pod, Pod):
+            return True
+        selecting = [
+            p
+            for p in cluster.policies
+            if p.namespace == pod.namespace
+            and _ref_selects(p.pod_selector, pod.labels)
+            and direction in _ref_types(p)
+        ]
+        if not selecting:
+            return True
+        for policy in selecting:
+            rules = policy.ingress if direction == "Ingress" else policy.egress
+            for rule in rules or ():
+                peers = rule.from_ if direction == "Ingress" else rule.to  # type: ignore[union-attr]
+                if (not peers or any(peer_ok(p, policy.namespace, other) for p in peers)) and (
+                    not rule.ports or any(port_ok(e) for e in rule.ports)
+                ):
+                    return True
+        return False
+
+    return side_allows(src, "Egress", dst) and side_allows(dst, "Ingress", src)
+
+
+@SETTINGS
+@given(clusters(), probes, st.sampled_from(PROTOCOLS), st.booleans())
+def test_is_allowed_agrees_with_a_naive_reference(
+    cluster: Cluster, probe: int | str, protocol: Protocol, flannel: bool
+) -> None:
+    if flannel:
+        cluster = cluster.with_cni("flannel")
+    for src, dst in _pairs(cluster):
+        verdict = is_allowed(cluster, Connection(src, dst, probe, protocol))
+        assert verdict.allowed is reference_allows(cluster, src, dst, probe, protocol), (
+            src.key,
+            dst.key,
+            probe,
+            protocol,
+            verdict,
+        )

@@ -451,6 +451,41 @@ def pod_selector_namespace_scoped(ctx: Context) -> list[Misconception]:
     return found
 
 
+def peers_and_ports_merged(ctx: Context) -> list[Misconception]:
+    """One rule with several peers and several ports, where the learner allows more than
+    the reference between that policy's pods and the rule's peers: every peer gets every
+    port (killer.sh np-backend)."""
+    found = []
+    labels = ctx.scenario.namespace_labels()
+    for policy in ctx.learner:
+        for direction, index, rule in _rules(policy):
+            peers, ports = rule.peers or (), rule.ports or ()
+            if len(peers) < 2 or len(ports) < 2:
+                continue
+            for d in ctx.extra():
+                local, other = (d.dst, d.src) if direction == "ingress" else (d.src, d.dst)
+                local_pod = ctx.pod(local)
+                endpoint = ctx.pod(other) or next(
+                    (e for e in ctx.scenario.externals if e.name == other), None
+                )
+                if (
+                    local_pod is not None
+                    and endpoint is not None
+                    and policy_selects(policy, local_pod)
+                    and any(peer_matches(p, policy.namespace, endpoint, labels) for p in peers)
+                ):
+                    found.append(
+                        Misconception(
+                            "peers-and-ports-merged",
+                            f"{policy.key} {direction}[{index}] lists {len(peers)} peers and "
+                            f"{len(ports)} ports in one rule, so every peer is allowed on every "
+                            "port",
+                        )
+                    )
+                    break
+    return found
+
+
 def namespace_label_missing(ctx: Context) -> list[Misconception]:
     """A namespaceSelector that matches no namespace of the scenario."""
     found = []
@@ -478,6 +513,7 @@ DETECTORS: dict[str, Detector] = {
     "named-port-undefined": named_port_undefined,
     "namespace-label-missing": namespace_label_missing,
     "or-instead-of-and": or_instead_of_and,
+    "peers-and-ports-merged": peers_and_ports_merged,
     "pod-selector-namespace-scoped": pod_selector_namespace_scoped,
     "policy-types-omitted": policy_types_omitted,
     "service-port": service_port,

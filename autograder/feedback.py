@@ -42,6 +42,7 @@ MISCONCEPTION_TITLES: Mapping[str, str] = {
     "named-port-undefined": "named port the destination does not define",
     "pod-selector-namespace-scoped": "podSelector alone stays in the policy's namespace",
     "namespace-label-missing": "namespaceSelector matches no namespace",
+    "peers-and-ports-merged": "peers and ports merged into one rule",
 }
 
 DEFAULT_HINTS: Mapping[str, str] = {
@@ -86,6 +87,10 @@ DEFAULT_HINTS: Mapping[str, str] = {
     "namespace-label-missing": (
         "A namespaceSelector matches namespaces by their labels. Every namespace has the "
         "label kubernetes.io/metadata.name=<name>; other labels must exist on the Namespace."
+    ),
+    "peers-and-ports-merged": (
+        "A rule allows every peer it lists on every port it lists. To allow peer A on one "
+        "port and peer B on another, write two rules, each with its own to/from and ports."
     ),
 }
 

@@ -54,6 +54,22 @@ __all__ = [
 
 Answer = tuple[str, str]  # (filename, text)
 
+# Choice, predict and pick answers are a few lines of YAML.
+MAX_ANSWER_CHARS = 100_000
+MAX_ANSWER_DEPTH = 50
+
+
+def _bracket_depth(text: str) -> int:
+    """The deepest nesting of ``[``/``{`` (an upper bound: brackets in strings count too)."""
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    return deepest
+
 
 # --- scenario ------------------------------------------------------------------------------
 
@@ -289,8 +305,16 @@ def _read_answer(exercise: Exercise, answers: Sequence[Answer]) -> tuple[Any, st
             None,
             f"{filename}: a {exercise.kind} exercise takes one answer file, got {len(answers)}",
         )
+    if len(text) > MAX_ANSWER_CHARS:
+        return None, f"{filename}: the answer is too long (over {MAX_ANSWER_CHARS} characters)"
+    if _bracket_depth(text) > MAX_ANSWER_DEPTH:
+        return None, f"{filename}: the answer is nested too deeply"
     try:
-        value = yaml.safe_load(text) if len(text) <= 100_000 else None
+        if any(isinstance(t, yaml.AliasToken | yaml.AnchorToken) for t in yaml.scan(text)):
+            return None, f"{filename}: anchors and aliases (&name, *name) are not accepted here"
+        value = yaml.safe_load(text)
+    except RecursionError:
+        return None, f"{filename}: the answer is nested too deeply"
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{filename}:{mark.line + 1}:{mark.column + 1}" if mark is not None else filename
@@ -542,9 +566,17 @@ def check_definition(exercise: Exercise) -> list[str]:
                 )
     if exercise.kind == "policy":
         try:
-            _reference(exercise)
+            reference = _reference(exercise)
         except ExerciseError as exc:
             problems.extend(exc.problems)
+        else:
+            if not problems:
+                result = grade_policies(exercise, reference)
+                if not result.passed:
+                    problems.append(
+                        "reference: the reference solution does not meet the requirements: "
+                        + "; ".join(result.feedback)
+                    )
     for key, text in exercise.candidates.items():
         try:
             _policies(text, f"candidate {key}")

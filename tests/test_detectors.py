@@ -314,6 +314,45 @@ ingress:
         [],
         id="pod-selector-namespace-scoped: silent where the reference leaves the pod alone",
     ),
+    # peers-and-ports-merged
+    pytest.param(
+        "peers-and-ports-merged",
+        "cka-np-backend",
+        policy(
+            "project-snake",
+            "np-backend",
+            """
+podSelector: {matchLabels: {app: backend}}
+policyTypes: [Egress]
+egress:
+  - to: [{podSelector: {matchLabels: {app: db1}}}, {podSelector: {matchLabels: {app: db2}}}]
+    ports: [{port: 1111}, {port: 2222}]
+""",
+        ),
+        [
+            "project-snake/np-backend egress[0] lists 2 peers and 2 ports in one rule, so "
+            "every peer is allowed on every port"
+        ],
+        id="peers-and-ports-merged: fires",
+    ),
+    pytest.param(
+        "peers-and-ports-merged",
+        "three-tier-db",
+        policy(
+            "shop",
+            "db-policy",
+            """
+podSelector: {matchLabels: {role: db}}
+ingress:
+  - from:
+      - podSelector: {matchLabels: {name: api-pod}}
+      - podSelector: {matchLabels: {tier: backend}}
+    ports: [{port: 3306}, {port: mysql}]
+""",
+        ),
+        [],
+        id="peers-and-ports-merged: silent when every pair is wanted",
+    ),
     # namespace-label-missing
     pytest.param(
         "namespace-label-missing",

@@ -365,3 +365,38 @@ def test_leaving_out_any_reference_policy_fails(missing: set[int]) -> None:
     result = grade_exercise(LOCKDOWN, [("answer.yaml", "---\n".join(kept) or "{}")])
     assert not result.passed
     assert result.score < result.max_score
+
+
+HOSTILE = [
+    pytest.param(
+        "a: &a [x, x]\nb: &b [*a, *a]\nanswer: [*b, *b]",
+        "anchors and aliases (&name, *name) are not accepted here",
+        id="aliases",
+    ),
+    pytest.param("[" * 5000 + "]" * 5000, "nested too deeply", id="deep nesting"),
+    pytest.param("answer: " + "A" * 100_001, "the answer is too long", id="too long"),
+    pytest.param("answer: [unclosed", "answer.yaml:1:18: expected ',' or ']'", id="syntax"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), HOSTILE)
+def test_hostile_choice_answers_score_zero(text: str, message: str) -> None:
+    result = grade("three-tier-rules", text)
+    assert (result.passed, result.score) == (False, 0)
+    assert message in result.feedback[0]
+
+
+def test_a_reference_that_misses_its_requirements_is_refused() -> None:
+    import yaml as pyyaml
+
+    from autograder.exercise import EXERCISES_DIR, parse_exercise
+    from autograder.grade import check_definition
+
+    data = pyyaml.safe_load((EXERCISES_DIR / "three-tier-db.yaml").read_text())
+    data["requirements"]["denied"].append("shop/api -> shop/db TCP 3306")
+    problems = check_definition(parse_exercise(data, "exercises/defs/three-tier-db.yaml"))
+    assert len(problems) == 1
+    assert problems[0].startswith(
+        "reference: the reference solution does not meet the requirements: "
+        "shop/api -> shop/db TCP 3306: your policies allow it; the task requires it denied"
+    )

@@ -120,7 +120,9 @@ def main(
             args = _drill_parser().parse_args(args_list[1:])
             exercise = load_exercise(args.exercise)
             try:
-                drill = run_drill(exercise, file=args.file, stdin=inp, stdout=out, clock=clock)
+                # In JSON mode the task goes to stderr, so stdout is one JSON document.
+                screen = err if args.format == "json" else out
+                drill = run_drill(exercise, file=args.file, stdin=inp, stdout=screen, clock=clock)
             except UnicodeDecodeError:
                 raise _Usage(f"npgrade: cannot read {args.file}: not UTF-8 text") from None
             except OSError as exc:

@@ -131,7 +131,7 @@ def test_drill_reads_pasted_answer_and_reports_json() -> None:
     code, out, _ = run(
         ["drill", "three-tier-db", "--format", "json"], stdin=OR_MISTAKE, clock=iter([0.0, 61.0])
     )
-    data = json.loads(out[out.index("{") :])
+    data = json.loads(out)
     assert code == 1
     assert data["elapsed_seconds"] == 61.0
     assert data["passed"] is False
@@ -143,3 +143,37 @@ def test_drill_with_missing_file_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert code == 2
     assert "cannot read" in err
+
+
+def test_drill_reports_time_over_budget(tmp_path: Path) -> None:
+    answer = tmp_path / "np.yaml"
+    answer.write_text(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: block-metadata, namespace: apps}\n"
+        "spec:\n  podSelector: {}\n  policyTypes: [Egress]\n"
+        "  egress: [{to: [{ipBlock: {cidr: 0.0.0.0/0, except: [169.254.169.254/32]}}]}]\n"
+    )
+    code, out, _ = run(
+        ["drill", "cka-block-metadata", "--file", str(answer)],
+        stdin="\n",
+        clock=iter([10.0, 410.0]),
+    )
+    assert code == 0
+    assert "Time budget: 4:00" in out
+    assert out.rstrip().endswith("Time: 6:40 of 4:00 (over budget by 2:40)")
+
+
+def test_drill_json_reports_budget() -> None:
+    code, out, err = run(
+        ["drill", "cka-pick-least-permissive", "--format", "json"],
+        stdin="answer: b\n",
+        clock=iter([0.0, 90.0]),
+    )
+    data = json.loads(out)
+    assert code == 0
+    assert err.startswith("Task cka-pick-least-permissive: ")
+    assert (data["budget_seconds"], data["elapsed_seconds"], data["within_budget"]) == (
+        240.0,
+        90.0,
+        True,
+    )

@@ -28,6 +28,7 @@ __all__ = [
     "Expect",
     "FixThisPolicy",
     "MultipleChoice",
+    "PredictFlows",
     "PredictThenReveal",
     "explain_connection",
     "explain_verdict",
@@ -314,6 +315,90 @@ def which_flow_breaks(
         answer_index=blocked[0] if blocked else len(flows),
         explanation=explanation,
     )
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class PredictFlows:
+    """Predict every flow of a scene (allowed or denied), then reveal the diagram.
+
+    ``flows`` have ``src``, ``dst``, ``port``, ``protocol`` and ``label`` (lessonkit's
+    ``Flow``); npcore decides each one.  ``check(choices)`` takes one "allowed" or
+    "denied" per flow, in order, and says which predictions hold and why.
+    """
+
+    cluster: Cluster
+    flows: Sequence[Any]
+    question: str = "Predict each connection: allowed or denied?"
+    options: Sequence[str] = ("allowed", "denied")
+
+    @property
+    def answers(self) -> tuple[str, ...]:
+        """npcore's verdict for each flow, as "allowed" or "denied"."""
+        return tuple("allowed" if v.allowed else "denied" for v in self._verdicts())
+
+    def _verdicts(self) -> list[Verdict]:
+        return [_decide(self.cluster, f.src, f.dst, f.port, f.protocol) for f in self.flows]
+
+    def check(self, choices: Sequence[str]) -> tuple[bool, str]:
+        """Whether every prediction holds, with one line per flow."""
+        if isinstance(choices, str) or len(choices) != len(self.flows):
+            raise ValueError(f"give one prediction per connection ({len(self.flows)} in all)")
+        lines = []
+        right = 0
+        for flow, choice, verdict in zip(self.flows, choices, self._verdicts(), strict=True):
+            said = self.options[_option_index(self.options, choice)]
+            truth = "allowed" if verdict.allowed else "denied"
+            name = _flow_name(flow)
+            if said == truth:
+                right += 1
+                lines.append(f"✔ {name}: {truth}")
+            else:
+                why = explain_verdict(verdict).splitlines()[-1]
+                lines.append(f"✘ {name}: you said {said}; {why}")
+        total = len(self.flows)
+        if right == total:
+            return True, f"{_CORRECT} All {total} predictions hold.\n" + "\n".join(lines)
+        return False, f"{_WRONG} {right} of {total} right.\n" + "\n".join(lines)
+
+    @property
+    def widget(self) -> Any:
+        """One allowed/denied toggle per flow, a Reveal button, feedback and the diagram."""
+        import ipywidgets as w
+        from IPython.display import display
+
+        question = w.HTML(f"<b>{html.escape(self.question)}</b>")
+        toggles = [
+            w.ToggleButtons(options=list(self.options), value=None, description=_flow_name(f))
+            for f in self.flows
+        ]
+        for toggle in toggles:
+            toggle.style.description_width = "initial"
+        button = w.Button(description="Reveal")
+        feedback = w.HTML()
+        out = w.Output()
+
+        def on_click(_: Any) -> None:
+            out.clear_output()
+            if any(t.value is None for t in toggles):
+                feedback.value = _feedback_html(False, "Predict every connection first.")
+                return
+            feedback.value = _feedback_html(*self.check([t.value for t in toggles]))
+            from lessonkit.diagrams import flow_figure
+
+            figure, _ = flow_figure(self.cluster, list(self.flows))
+            with out:
+                display(figure)
+
+        button.on_click(on_click)
+        return w.VBox([question, *toggles, button, feedback, out])
+
+    def _ipython_display_(self) -> None:
+        _display_widget(self.widget, repr(self))
+
+    def __repr__(self) -> str:
+        lines = [f"Self-check: {self.question}"]
+        lines += [f"  - {_flow_name(f)}: allowed or denied?" for f in self.flows]
+        return "\n".join(lines)
 
 
 @dataclass(frozen=True, eq=False, repr=False)

@@ -53,7 +53,7 @@ from lessonkit import diagrams, quiz, scenes
 # %%
 shop = scenes.three_tier()
 flows = scenes.three_tier_flows()[:3]  # the three steps of one request
-fig, ax = plt.subplots(figsize=(10, 3.5))
+fig, ax = plt.subplots(figsize=(10, 3.5), layout="constrained")
 diagram = diagrams.draw_flows(ax, shop, flows, title="One request through the shop")
 
 # %%

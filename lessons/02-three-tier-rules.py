@@ -79,13 +79,17 @@ quiz.MultipleChoice(
 # - an **egress** rule at the source (may this component call out there?), **and**
 # - an **ingress** rule at the destination (may this caller come in?).
 #
-# Below, the shop is locked down with exactly the five rules (and DNS, lesson 05). Each
-# arrow is split in two halves: the source's egress and the destination's ingress. The
-# lamps on each box show which directions are locked down ("isolated").
+# Below, the shop is locked down with exactly the five rules (and DNS, lesson 05).
+# Predict the four connections first. In the diagram each arrow has two halves, the
+# source's egress and the destination's ingress, and a cross marks the half that blocks.
+# The lamps on each box show which directions are locked down ("isolated").
 
 # %%
 locked = scenes.three_tier(lockdown=True)
-fig, ax = plt.subplots(figsize=(10, 3.8))
+quiz.PredictFlows(locked, scenes.three_tier_flows(), question="Predict each connection.")
+
+# %%
+fig, ax = plt.subplots(figsize=(10, 3.8), layout="constrained")
 diagram = diagrams.draw_flows(ax, locked, scenes.three_tier_flows(), title="The five rules")
 
 # %%

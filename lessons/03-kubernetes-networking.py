@@ -69,7 +69,8 @@ quiz.MultipleChoice(
 # the `api` pod:
 #
 # - by its IP address (`10.244.2.20`),
-# - by a DNS name (a Service name such as `api`, or `api.shop.svc.cluster.local`),
+# - by a DNS name: a Service name such as `api` or `api.shop.svc.cluster.local` (a pod's
+#   own name resolves only when a headless Service gives it a DNS record),
 # - through a **Service**, which forwards to the pods it selects.
 
 # %%
@@ -115,7 +116,7 @@ quiz.MultipleChoice(
 # database port): every source reaches every destination.
 
 # %%
-fig, ax = plt.subplots(figsize=(4.5, 4))
+fig, ax = plt.subplots(figsize=(5, 5), layout="constrained")
 diagrams.draw_matrix(ax, matrix(shop, 3306), title="TCP 3306, no policies")
 
 # %%
@@ -136,7 +137,7 @@ quiz.predict_connection(
 # a *NetworkPolicy*, the subject of the next lesson.
 
 # %%
-fig, ax = plt.subplots(figsize=(10, 3.8))
+fig, ax = plt.subplots(figsize=(10, 3.8), layout="constrained")
 diagram = diagrams.draw_flows(ax, shop, scenes.three_tier_flows(), title="All allow")
 print(diagram.text())
 

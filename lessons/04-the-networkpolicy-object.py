@@ -91,7 +91,10 @@ quiz.predict_connection(
 
 # %%
 protected = scenes.three_tier(with_db_policy=True)
-fig, ax = plt.subplots(figsize=(10, 3.8))
+quiz.PredictFlows(protected, flows, question="db-policy is applied. Predict each connection.")
+
+# %%
+fig, ax = plt.subplots(figsize=(10, 3.8), layout="constrained")
 diagram = diagrams.draw_flows(ax, protected, flows, title="db-policy")
 
 # %%

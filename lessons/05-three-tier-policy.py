@@ -49,7 +49,7 @@ print(scenes.DB_POLICY_YAML)
 
 # %%
 protected = scenes.with_yaml(shop, scenes.DB_POLICY_YAML)
-fig, ax = plt.subplots(figsize=(10, 3.8))
+fig, ax = plt.subplots(figsize=(10, 3.8), layout="constrained")
 diagram = diagrams.draw_flows(ax, protected, flows, title="db-policy")
 print(diagram.text())
 
@@ -67,14 +67,19 @@ quiz.MultipleChoice(
 #
 # To control **every** connection we start from a *default deny*: a policy whose
 # `podSelector: {}` selects every pod of the namespace, with both policy types and no
-# rules. Then one policy per component adds back exactly the five rules of lesson 02.
+# rules. Then one policy per component adds back exactly the five rules of lesson 02,
+# and `allow-dns` lets every pod look names up (section 4). The policies are printed
+# below the diagram; predict first.
 
 # %%
 print(scenes.DEFAULT_DENY_YAML)
 
 # %%
 locked = scenes.with_yaml(scenes.three_tier(with_dns=True), scenes.LOCKDOWN_YAML)
-fig, ax = plt.subplots(figsize=(10, 5.5))
+quiz.PredictFlows(locked, scenes.three_tier_flows(with_dns=True), question="Predict each flow.")
+
+# %%
+fig, ax = plt.subplots(figsize=(10, 5.5), layout="constrained")
 diagram = diagrams.draw_flows(
     ax, locked, scenes.three_tier_flows(with_dns=True), title="The shop, locked down"
 )

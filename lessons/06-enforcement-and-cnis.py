@@ -127,7 +127,7 @@ FlowExplorer(
 #    forbidden connection actually fails.
 
 # %%
-fig, ax = plt.subplots(figsize=(10, 3.8))
+fig, ax = plt.subplots(figsize=(10, 3.8), layout="constrained")
 diagram = diagrams.draw_flows(
     ax,
     scenes.three_tier(with_db_policy=True, cni="flannel"),

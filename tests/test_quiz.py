@@ -12,6 +12,7 @@ from lessonkit.quiz import (
     Expect,
     FixThisPolicy,
     MultipleChoice,
+    PredictFlows,
     PredictThenReveal,
     explain_connection,
     predict_connection,
@@ -471,3 +472,66 @@ def test_fix_this_policy_widget_checks_the_editor_text() -> None:
     editor.value = scenes.SERVICE_PORT_BUG_YAML.replace("port: 80\n", "port: 8080\n")
     button.click()
     assert "✔ Correct. Every goal holds" in feedback.value
+
+
+@pytest.mark.parametrize(
+    ("cluster", "answers"),
+    [
+        (scenes.three_tier(), ("allowed", "allowed", "allowed", "allowed")),
+        (scenes.three_tier(with_db_policy=True), ("allowed", "allowed", "allowed", "denied")),
+        (scenes.three_tier(lockdown=True), ("allowed", "allowed", "allowed", "denied")),
+        (
+            scenes.three_tier(lockdown=True, without="web-egress"),
+            ("allowed", "denied", "allowed", "denied"),
+        ),
+        (
+            scenes.three_tier(lockdown=True, cni="flannel"),
+            ("allowed", "allowed", "allowed", "allowed"),
+        ),
+    ],
+    ids=["no-policy", "db-policy", "lockdown", "lockdown-without-web-egress", "flannel"],
+)
+def test_predict_flows_answers_from_npcore(cluster, answers: tuple[str, ...]) -> None:
+    q = PredictFlows(cluster, scenes.three_tier_flows())
+    assert q.answers == answers
+    ok, feedback = q.check(list(answers))
+    assert ok
+    assert feedback.startswith("Correct. All 4 predictions hold.\n✔ user -> web: allowed")
+
+
+def test_predict_flows_names_each_wrong_prediction() -> None:
+    q = PredictFlows(scenes.three_tier(with_db_policy=True), scenes.three_tier_flows())
+    ok, feedback = q.check(["allowed", "allowed", "denied", "allowed"])
+    assert not ok
+    assert feedback.splitlines() == [
+        "Not quite. 2 of 4 right.",
+        "✔ user -> web: allowed",
+        "✔ web -> api: allowed",
+        "✘ api -> db: you said denied; "
+        "ALLOWED: egress from shop/api and ingress to shop/db both allow it.",
+        "✘ web -> db (unwanted): you said allowed; DENIED: blocked by ingress to shop/db.",
+    ]
+
+
+@pytest.mark.parametrize("choices", [["allowed"], "allowed", []], ids=["too-few", "str", "empty"])
+def test_predict_flows_needs_one_prediction_per_flow(choices: object) -> None:
+    q = PredictFlows(scenes.three_tier(), scenes.three_tier_flows())
+    with pytest.raises(ValueError, match=r"give one prediction per connection \(4 in all\)"):
+        q.check(choices)  # type: ignore[arg-type]
+
+
+def test_predict_flows_widget_reveals_after_every_prediction() -> None:
+    q = PredictFlows(scenes.three_tier(with_db_policy=True), scenes.three_tier_flows())
+    _question, *toggles, button, feedback, _out = q.widget.children
+    assert [t.description for t in toggles] == [
+        "user -> web",
+        "web -> api",
+        "api -> db",
+        "web -> db (unwanted)",
+    ]
+    button.click()
+    assert "Predict every connection first." in feedback.value
+    for toggle, answer in zip(toggles, q.answers, strict=True):
+        toggle.value = answer
+    button.click()
+    assert "✔ Correct. All 4 predictions hold." in feedback.value

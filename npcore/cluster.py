@@ -122,7 +122,7 @@ def resolve_named_port(pod: Pod, name: str, protocol: Protocol) -> int | None:
     container ports"; a name the pod does not define matches nothing.
     """
     for port in pod.ports:
-        if port.name == name and port.protocol is protocol:
+        if port.name == name and port.protocol == protocol:
             return port.port
     return None
 

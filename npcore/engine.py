@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from npcore.cluster import Cluster, External, Pod, resolve_named_port
+from npcore.cluster import NAMESPACE_NAME_LABEL, Cluster, External, Pod, resolve_named_port
 from npcore.ipblock import ipblock_contains
 from npcore.model import (
     NetworkPolicy,
@@ -198,7 +198,10 @@ def peer_matches(
             return False
         in_namespace = endpoint.namespace == policy_namespace
     else:
-        labels = namespace_labels.get(endpoint.namespace, {})
+        # A namespace known only by reference still has its automatic name label.
+        labels = namespace_labels.get(
+            endpoint.namespace, {NAMESPACE_NAME_LABEL: endpoint.namespace}
+        )
         in_namespace = selector_matches(peer.namespace_selector, labels)
     if not in_namespace:
         return False
@@ -213,7 +216,7 @@ def port_matches(entry: NetworkPolicyPort, dst: Endpoint, port: int, protocol: P
     the destination pod's container port of that name and protocol, in ingress and
     egress rules alike; a name the destination does not define matches nothing.
     """
-    if entry.effective_protocol is not protocol:
+    if entry.effective_protocol != protocol:
         return False
     if entry.port is None:
         return True
@@ -308,14 +311,11 @@ def is_allowed(cluster: Cluster, connection: Connection) -> Verdict:
     True
     """
     src, dst = connection.src, connection.dst
-    port = resolve_port(dst, connection.port, connection.protocol)
+    protocol = Protocol(connection.protocol)  # a plain "TCP" string means the same
+    port = resolve_port(dst, connection.port, protocol)
     labels = cluster.namespace_labels()
-    egress = _direction(
-        cluster, PolicyType.EGRESS, src, dst, dst, port, connection.protocol, labels
-    )
-    ingress = _direction(
-        cluster, PolicyType.INGRESS, dst, src, dst, port, connection.protocol, labels
-    )
+    egress = _direction(cluster, PolicyType.EGRESS, src, dst, dst, port, protocol, labels)
+    ingress = _direction(cluster, PolicyType.INGRESS, dst, src, dst, port, protocol, labels)
     self_traffic = isinstance(src, Pod) and isinstance(dst, Pod) and src.key == dst.key
     return Verdict(
         connection=connection,

@@ -302,6 +302,7 @@ def matrix(cluster: Cluster, port: int | str, protocol: Protocol = Protocol.TCP)
     >>> m.allowed("x/a", "x/b"), m.allowed("x/a", "x/a")
     (False, True)
     """
+    protocol = Protocol(protocol)  # a plain "TCP" string means the same
     compiled = _compile(cluster)
     reps = compiled.reps
     n = len(reps)
@@ -322,7 +323,7 @@ def matrix(cluster: Cluster, port: int | str, protocol: Protocol = Protocol.TCP)
     named_cache: dict[str, int] = {}
 
     def entry_classes(entry: NetworkPolicyPort) -> int:
-        if entry.effective_protocol is not protocol:
+        if entry.effective_protocol != protocol:
             return 0
         if entry.port is None:
             return all_classes

@@ -86,7 +86,7 @@ def resolve_service(
     (8080, ['x/web-0'])
     """
     for sp in service.ports:
-        if sp.protocol is not protocol:
+        if sp.protocol != protocol:
             continue
         if (isinstance(port, int) and sp.port == port) or (
             isinstance(port, str) and sp.name == port

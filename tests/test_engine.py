@@ -1254,25 +1254,16 @@ def test_empty_policy_types_list_defaults_like_omitted() -> None:
     assert not is_allowed(cluster, connect(cluster, "x/a", "y/a", 80)).allowed
 
 
-# ---------------------------------------------------------------- known npcore bugs
+# ------------------------------------------- regressions (bugs found by these tables)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="npcore bug: protocols are compared with `is` (engine.port_matches, "
-    "cluster.resolve_named_port, reachability.matrix), so a plain string protocol such as "
-    "Connection(src, dst, 80, 'TCP') or matrix(cluster, 80, 'TCP') silently matches no "
-    "port entry instead of behaving like Protocol.TCP or being rejected",
-)
 @pytest.mark.parametrize("number", [80, "http"], ids=["numeric", "named"])
 def test_plain_string_protocol_is_not_silently_different(number: int | str) -> None:
+    """A plain ``"TCP"`` string means ``Protocol.TCP`` (protocols once compared with ``is``)."""
     cluster = WORLD.with_policies([only_in(ing(None, (port(80),)))])
     src, dst = cluster.pod("x/b"), cluster.pod("x/a")
     expected = is_allowed(cluster, Connection(src, dst, number, TCP))
     assert expected.allowed
-    try:
-        got = is_allowed(cluster, Connection(src, dst, number, "TCP"))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return  # rejecting the string is an acceptable answer too
+    got = is_allowed(cluster, Connection(src, dst, number, "TCP"))  # type: ignore[arg-type]
     assert got.allowed is expected.allowed
     assert got.port == expected.port

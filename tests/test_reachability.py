@@ -451,13 +451,6 @@ def test_every_cell_of_the_worlds_agrees_with_is_allowed() -> None:
                             assert cell.contains(protocol, port) is v.allowed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="npcore bug: for a namespace that has pods but no Namespace entry (a Cluster made "
-    "without Cluster.build, or with dataclasses.replace), engine.is_allowed gives it no "
-    "labels (namespace_labels().get(ns, {})) while reachability gives it the automatic "
-    "kubernetes.io/metadata.name label (cluster.namespace(ns).labels): they disagree",
-)
 def test_matrix_agrees_with_is_allowed_for_undeclared_namespaces() -> None:
     by_name = LabelSelector.of({"kubernetes.io/metadata.name": "y"})
     x_a = Pod("x", "a", {}, "10.0.0.1")

@@ -182,3 +182,22 @@ def test_readme_lists_each_lesson_with_its_time() -> None:
         )
         assert row, f"lessons/README.md has no row for {path.name}"
         assert row.group(1) == minutes.group(1), f"{path.name}: README and lesson disagree"
+
+
+def test_build_script_check_mode_finds_and_fixes_a_stale_notebook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    builder = _load_builder()
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    shutil.copy(ROOT / "lessons/01-traffic-direction.py", lessons)
+    monkeypatch.setattr(builder, "LESSONS", lessons)
+    assert builder.main(["--check"]) == 1  # no notebook yet
+    assert "lessons/01-traffic-direction.ipynb: out of date" in capsys.readouterr().out
+    assert builder.main([]) == 0
+    written = (lessons / "01-traffic-direction.ipynb").read_text(encoding="utf-8")
+    assert written == (ROOT / "lessons/01-traffic-direction.ipynb").read_text(encoding="utf-8")
+    assert builder.main(["--check"]) == 0
+    nb = nbformat.reads(written, as_version=4)
+    assert nb.metadata["jupytext"]["formats"] == "ipynb,py:percent"
+    assert nb.metadata["kernelspec"]["name"] == "python3"

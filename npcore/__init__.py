@@ -3,7 +3,9 @@
 The core takes values and returns values: :mod:`npcore.model` mirrors
 ``networking.k8s.io/v1``, :mod:`npcore.cluster` holds the injected world, and
 :func:`is_allowed`, :func:`matrix` and :func:`connectivity_map` decide.  YAML is read
-only by :mod:`npcore.load`; text is produced only by :mod:`npcore.explain`.
+only by :mod:`npcore.load` (checked by :mod:`npcore.validate`); text for people is
+produced only at the edges: :mod:`npcore.explain`, :mod:`npcore.describe`,
+:mod:`npcore.diff` and :mod:`npcore.cli`.
 """
 
 from npcore.cluster import (
@@ -17,7 +19,12 @@ from npcore.cluster import (
     ServicePort,
 )
 from npcore.cni import CNI, KNOWN_CNIS, cni_info
+from npcore.describe import describe_policies, describe_policy
+from npcore.diff import Change, diff
 from npcore.engine import Connection, DirectionVerdict, RuleMatch, RuleMiss, Verdict, is_allowed
+from npcore.errors import FieldError, Notice, NpcoreError, ParseError, ValidationError
+from npcore.explain import explain_dict, explain_text
+from npcore.load import LoadResult, load_cluster, load_files, load_text, parse_policies
 from npcore.model import (
     IPBlock,
     LabelSelector,
@@ -33,6 +40,7 @@ from npcore.model import (
 )
 from npcore.ports import ALL_PORTS, NO_PORTS, PortSet
 from npcore.reachability import ConnectivityMap, Matrix, connectivity_map, matrix
+from npcore.validate import validate_network_policy
 
 __all__ = [
     "ALL_PORTS",
@@ -40,15 +48,18 @@ __all__ = [
     "KNOWN_CNIS",
     "NAMESPACE_NAME_LABEL",
     "NO_PORTS",
+    "Change",
     "Cluster",
     "Connection",
     "ConnectivityMap",
     "ContainerPort",
     "DirectionVerdict",
     "External",
+    "FieldError",
     "IPBlock",
     "LabelSelector",
     "LabelSelectorRequirement",
+    "LoadResult",
     "Matrix",
     "Namespace",
     "NetworkPolicy",
@@ -56,7 +67,10 @@ __all__ = [
     "NetworkPolicyIngressRule",
     "NetworkPolicyPeer",
     "NetworkPolicyPort",
+    "Notice",
+    "NpcoreError",
     "Operator",
+    "ParseError",
     "Pod",
     "PolicyType",
     "PortSet",
@@ -65,9 +79,20 @@ __all__ = [
     "RuleMiss",
     "Service",
     "ServicePort",
+    "ValidationError",
     "Verdict",
     "cni_info",
     "connectivity_map",
+    "describe_policies",
+    "describe_policy",
+    "diff",
+    "explain_dict",
+    "explain_text",
     "is_allowed",
+    "load_cluster",
+    "load_files",
+    "load_text",
     "matrix",
+    "parse_policies",
+    "validate_network_policy",
 ]

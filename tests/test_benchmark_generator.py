@@ -317,3 +317,32 @@ def test_yaml_round_trips_through_npcore_load(tmp_path: Path, seed: int) -> None
     want_map, got_map = connectivity_map(g.cluster), connectivity_map(loaded)
     wrong = [(s, d) for s in pods for d in pods if want_map.ports(s, d) != got_map.ports(s, d)]
     assert wrong == []
+
+
+# --------------------------------------------------------------------------- the runner
+
+
+def test_runner_reports_targets_and_ratios() -> None:
+    from benchmarks.run import Row, render
+
+    def r(seconds: float) -> dict[str, float]:
+        return {"seconds": seconds, "peak_mib": 30.0, "growth_mib": 1.0, "load": 0.5}
+
+    rows = [
+        Row("300x150", {"map": r(0.1), "to_dict": r(0.1), "nca": r(52.0)}),
+        Row("1000x500", {"matrix": r(0.5), "map": r(6.0)}),
+    ]
+    text = render(rows, ["matrix", "map", "to_dict", "nca"], None)
+    assert "NCA / npcore full map at 300x150: 520x" in text
+    assert "(NCA / npcore map + to_dict: 260x)" in text
+    assert "target matrix(cluster, 80) at 1000x500 < 1 s: 0.500 s, met" in text
+    assert "target connectivity_map(cluster) at 1000x500 < 5 s: 6.000 s, MISSED" in text
+    assert ">= 100x faster than NCA at 300x150: 520x, met" in text
+    assert "| 1000x500 | 0.500 s / 30 MiB (+1) | 6.000 s / 30 MiB (+1) | - | - |" in text
+
+
+def test_import_npcore_pulls_in_no_plotting_or_widgets() -> None:
+    from benchmarks.run import measure_import
+
+    result = measure_import()
+    assert not {"matplotlib", "ipywidgets"} & set(result["modules"])

@@ -387,27 +387,34 @@ def _draw_box(ax: Axes, key: str, center: tuple[float, float], title: str, sub: 
     ax.text(x, y - 0.02, sub, ha="center", va="center", fontsize=7, color="#444444", zorder=4)
 
 
-LAMP_GLYPH = {True: "●", False: "○"}
+def _lamp_positions(center: tuple[float, float]) -> tuple[tuple[float, float], ...]:
+    x, y = center
+    return ((x - 0.42, y - 0.3), (x + 0.12, y - 0.3))
 
 
-def _lamp_text(ingress: bool, egress: bool) -> str:
-    """``● in   ○ out``: filled when the pod is isolated for that direction."""
-    return f"{LAMP_GLYPH[ingress]} in    {LAMP_GLYPH[egress]} out"
+def _draw_lamp_labels(ax: Axes, center: tuple[float, float]) -> None:
+    for (lx, ly), label in zip(_lamp_positions(center), ("in", "out"), strict=True):
+        ax.text(lx + 0.1, ly, label, fontsize=6.5, va="center", ha="left", zorder=4)
 
 
 def _draw_lamps(ax: Axes, key: str, center: tuple[float, float], ingress: bool, egress: bool):
-    x, y = center
-    state = f"in={'on' if ingress else 'off'}:out={'on' if egress else 'off'}"
-    ax.text(
-        x,
-        y - 0.3,
-        _lamp_text(ingress, egress),
-        fontsize=7.5,
-        ha="center",
-        va="center",
-        gid=f"lamps:{key}:{state}",
-        zorder=5,
-    )
+    """Two lamps: filled when the pod is isolated for that direction, hollow when not."""
+    for (lx, ly), label, on in zip(
+        _lamp_positions(center), ("in", "out"), (ingress, egress), strict=True
+    ):
+        ax.add_artist(
+            Line2D(
+                [lx],
+                [ly],
+                marker="o",
+                markersize=6.5,
+                markerfacecolor=LAMP_ON if on else "white",
+                markeredgecolor=LAMP_ON,
+                linestyle="none",
+                gid=f"lamp:{key}:{label}:{'on' if on else 'off'}",
+                zorder=5,
+            )
+        )
 
 
 def _pod_subtitle(pod: Pod) -> str:
@@ -428,14 +435,15 @@ def draw_flows(
     """Draw ``flows`` on ``ax`` as npcore decides them on ``cluster``; return the diagram.
 
     Artists carry ``gid`` values that name what they show (``arrow:SRC->DST:PORT``,
-    ``block:egress:SRC->DST:PORT``, ``lamps:POD:in=on:out=off``, ``banner``) so tests and
-    tools can find them.
+    ``block:egress:SRC->DST:PORT``, ``lamp:POD:in:on``, ``banner``) so tests and tools
+    can find them.
     """
     flow_list = list(flows)
     diagram = compute_diagram(cluster, flow_list)
     layout = _layout(cluster, flow_list)
+    curves = _curves(layout, flow_list)
     _draw_scene(ax, cluster, layout, title=title, legend=legend, banner_room=not diagram.enforced)
-    _draw_verdicts(ax, cluster, layout, diagram)
+    _draw_verdicts(ax, cluster, layout, diagram, curves)
     return diagram
 
 
@@ -448,7 +456,8 @@ def _draw_scene(
     legend: bool,
     banner_room: bool,
 ) -> None:
-    """What does not depend on policies or the CNI: namespaces, boxes, legend, title."""
+    """What does not depend on policies or the CNI: namespaces, boxes, the lamps'
+    labels, the legend, the title."""
     ax.set_xlim(*layout.xlim)
     bottom, top = layout.ylim
     ax.set_ylim(bottom, top if banner_room else top - 0.5)
@@ -472,6 +481,7 @@ def _draw_scene(
         ax.text(x0 + 0.15, y1 - 0.25, f"namespace {ns}", fontsize=9, style="italic", zorder=2)
     for pod in cluster.pods:
         _draw_box(ax, pod.key, layout.centers[pod.key], pod.name, _pod_subtitle(pod), fill=POD_FILL)
+        _draw_lamp_labels(ax, layout.centers[pod.key])
     for ext in cluster.externals:
         _draw_box(ax, ext.key, layout.centers[ext.key], ext.name, ext.ip, fill=EXTERNAL_FILL)
     if cluster.externals:
@@ -485,7 +495,9 @@ def _draw_scene(
         _legend(ax)
 
 
-def _draw_verdicts(ax: Axes, cluster: Cluster, layout: _Layout, diagram: FlowDiagram) -> None:
+def _draw_verdicts(
+    ax: Axes, cluster: Cluster, layout: _Layout, diagram: FlowDiagram, curves: Sequence[_Curve]
+) -> None:
     """What the policies and the CNI decide: lamps, arrows, blocking marks, the banner.
 
     Everything here has a zorder above everything :func:`_draw_scene` draws, so a
@@ -494,9 +506,9 @@ def _draw_verdicts(ax: Axes, cluster: Cluster, layout: _Layout, diagram: FlowDia
     for pod in cluster.pods:
         ingress, egress = diagram.isolated.get(pod.key, (False, False))
         _draw_lamps(ax, pod.key, layout.centers[pod.key], ingress, egress)
-    seen: dict[tuple[str, str], int] = {}
-    for arrow in diagram.arrows:
-        _draw_arrow(ax, layout, arrow, seen)
+    for arrow, curve in zip(diagram.arrows, curves, strict=True):
+        _draw_arrow(ax, arrow, curve)
+        _draw_flow_label(ax, arrow, curve)
     if not diagram.enforced:
         ax.text(
             0.5,
@@ -513,20 +525,48 @@ def _draw_verdicts(ax: Axes, cluster: Cluster, layout: _Layout, diagram: FlowDia
         )
 
 
-def _draw_arrow(ax: Axes, layout: _Layout, arrow: Arrow, seen: dict[tuple[str, str], int]):
+def _curves(layout: _Layout, flows: Sequence[Flow]) -> list[_Curve]:
+    """The path of each flow's arrow; several flows between one pair bend apart."""
+    seen: dict[tuple[str, str], int] = {}
+    curves = []
+    for flow in flows:
+        a, b = layout.centers[flow.src], layout.centers[flow.dst]
+        key = (flow.src, flow.dst)
+        k = seen.get(key, 0)
+        seen[key] = k + 1
+        if key[0] == key[1]:
+            # A pod to itself: a small loop above the box.
+            a = (a[0] - 0.35, a[1] + _BOX_H / 2)
+            b = (b[0] + 0.35, b[1] + _BOX_H / 2)
+            curves.append(_Curve(a, (a[0] + 0.35, a[1] + 0.9 + 0.3 * k), b))
+        else:
+            curves.append(_curve(a, b, -0.3 - 0.14 * k))
+    return curves
+
+
+def _flow_name(flow: Flow) -> str:
+    return f"{flow.src}->{flow.dst}:{flow.port}"
+
+
+def _draw_flow_label(ax: Axes, arrow: Arrow, curve: _Curve) -> None:
+    """The port (and label) on the middle of the arrow, in the arrow's colour."""
     flow = arrow.flow
-    a, b = layout.centers[flow.src], layout.centers[flow.dst]
-    key = (flow.src, flow.dst)
-    k = seen.get(key, 0)
-    seen[key] = k + 1
-    name = f"{flow.src}->{flow.dst}:{flow.port}"
-    if key[0] == key[1]:
-        # A pod to itself: a small loop above the box.
-        a = (a[0] - 0.35, a[1] + _BOX_H / 2)
-        b = (b[0] + 0.35, b[1] + _BOX_H / 2)
-        curve = _Curve(a, (a[0] + 0.35, a[1] + 0.9 + 0.3 * k), b)
-    else:
-        curve = _curve(a, b, -0.3 - 0.14 * k)
+    mx, my = curve.at(0.5)
+    ax.text(
+        mx,
+        my,
+        f"{flow.protocol} {flow.port}" + (f"\n{flow.label}" if flow.label else ""),
+        ha="center",
+        va="center",
+        fontsize=7,
+        color=arrow.color,
+        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
+        zorder=7,
+    )
+
+
+def _draw_arrow(ax: Axes, arrow: Arrow, curve: _Curve) -> None:
+    name = _flow_name(arrow.flow)
     path = Path([curve.start, curve.control, curve.end], [Path.MOVETO, Path.CURVE3, Path.CURVE3])
     ax.add_artist(
         FancyArrowPatch(
@@ -538,18 +578,6 @@ def _draw_arrow(ax: Axes, layout: _Layout, arrow: Arrow, seen: dict[tuple[str, s
             gid=f"arrow:{name}",
             zorder=6,
         )
-    )
-    lx, ly = curve.at(0.5)
-    ax.text(
-        lx,
-        ly,
-        f"{flow.protocol} {flow.port}" + (f"\n{flow.label}" if flow.label else ""),
-        ha="center",
-        va="center",
-        fontsize=7,
-        color=arrow.color,
-        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
-        zorder=7,
     )
     for side, t in (("egress", 0.22), ("ingress", 0.78)):
         if side not in arrow.blocked_by:
@@ -578,8 +606,24 @@ def _legend(ax: Axes) -> None:
         Line2D([], [], color=ALLOWED_COLOR, linestyle=ALLOWED_STYLE, lw=2, label="allowed"),
         Line2D([], [], color=DENIED_COLOR, linestyle=DENIED_STYLE, lw=2, label="denied"),
         Line2D([], [], color=DENIED_COLOR, marker="X", linestyle="none", label="side that blocks"),
-        Line2D([], [], linestyle="none", label=f"{LAMP_GLYPH[True]} isolated (in / out)"),
-        Line2D([], [], linestyle="none", label=f"{LAMP_GLYPH[False]} not isolated"),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            markerfacecolor=LAMP_ON,
+            markeredgecolor=LAMP_ON,
+            linestyle="none",
+            label="isolated (in / out)",
+        ),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            markerfacecolor="white",
+            markeredgecolor=LAMP_ON,
+            linestyle="none",
+            label="not isolated",
+        ),
     ]
     ax.legend(
         handles=handles,
@@ -643,8 +687,11 @@ class FlowCanvas:
         self._prepare(cluster)
 
     def _prepare(self, cluster: Cluster) -> None:
+        for flow in self.flows:
+            connection_for(cluster, flow)  # a readable error for an unknown peer
         self._key = _scene_key(cluster)
         self._layout = _layout(cluster, self.flows)
+        self._curves = _curves(self._layout, self.flows)
         self.figure, self.ax = _figure(self._layout, self.title, self.dpi)
         _draw_scene(self.ax, cluster, self._layout, title=self.title, legend=True, banner_room=True)
         canvas = self.figure.canvas
@@ -662,7 +709,7 @@ class FlowCanvas:
         for artist in self._verdict_artists:
             artist.remove()
         before = set(self.ax.get_children())
-        _draw_verdicts(self.ax, cluster, self._layout, diagram)
+        _draw_verdicts(self.ax, cluster, self._layout, diagram, self._curves)
         added = [a for a in self.ax.get_children() if a not in before]
         self._verdict_artists = added
         self._canvas.restore_region(self._background)

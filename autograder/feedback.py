@@ -131,13 +131,27 @@ def explicit_flow_line(flow: str, learner_allows: bool) -> str:
     return f"{flow}: your policies deny it; the task requires it allowed"
 
 
-def hidden_flow_line(src: str, dst: str, ports: PortSet, now_allowed: bool) -> str:
-    """Traffic the task does not name that the answer changes."""
+def hidden_flow_line(
+    src: str, dst: str, ports: PortSet, now_allowed: bool, listening: PortSet | None = None
+) -> str:
+    """Traffic the task does not name that the answer changes.
+
+    ``listening``: the destination's container ports.  Those among the changed ports are
+    named first (they are what a learner can test with curl or nc), then the rest.
+
+    >>> from npcore.model import Protocol
+    >>> from npcore.ports import ALL_PORTS
+    >>> line = hidden_flow_line("x/a", "x/b", ALL_PORTS, False, PortSet.of(Protocol.TCP, 8080))
+    >>> line.split(": ", 1)[1]
+    'x/a -> x/b TCP 8080 is now denied, as are all other ports'
+    """
     state = "allowed" if now_allowed else "denied"
-    return (
-        "your policies also change traffic the task did not mention: "
-        f"{src} -> {dst} {describe_ports(ports)} is now {state}"
-    )
+    head = "your policies also change traffic the task did not mention: "
+    served = ports.intersection(listening) if listening is not None else PortSet()
+    if served.is_empty or served == ports:
+        return f"{head}{src} -> {dst} {describe_ports(ports)} is now {state}"
+    rest = "all other ports" if ports.is_all else describe_ports(ports_minus(ports, served))
+    return f"{head}{src} -> {dst} {describe_ports(served)} is now {state}, as are {rest}"
 
 
 def misconception_line(

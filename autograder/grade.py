@@ -150,6 +150,19 @@ def _verdict(cluster: Cluster, flow: Flow) -> Verdict:
     return is_allowed(cluster, connection)
 
 
+def _listening(cluster: Cluster, name: str) -> PortSet | None:
+    """The container ports of pod ``name`` (``None`` for an external or a pod without)."""
+    for pod in cluster.pods:
+        if pod.key == name and pod.ports:
+            return PortSet.from_ranges(
+                {
+                    protocol: [(p.port, p.port) for p in pod.ports if p.protocol is protocol]
+                    for protocol in {p.protocol for p in pod.ports}
+                }
+            )
+    return None
+
+
 def _flow_ports(cluster: Cluster, flow: Flow) -> PortSet:
     number = resolve_port(_endpoint(cluster, flow.dst), flow.port, flow.protocol)
     return PortSet() if number is None else PortSet.of(flow.protocol, number)
@@ -232,10 +245,11 @@ def grade_policies(exercise: Exercise, policies: Sequence[NetworkPolicy]) -> Gra
         for d in diffs:
             skip = mentioned.get((d.src, d.dst), PortSet())
             extra, missing = _minus(d.extra, skip), _minus(d.missing, skip)
+            listening = _listening(scenario, d.dst)
             if not extra.is_empty:
-                hidden.append(fb.hidden_flow_line(d.src, d.dst, extra, True))
+                hidden.append(fb.hidden_flow_line(d.src, d.dst, extra, True, listening))
             if not missing.is_empty:
-                hidden.append(fb.hidden_flow_line(d.src, d.dst, missing, False))
+                hidden.append(fb.hidden_flow_line(d.src, d.dst, missing, False, listening))
         shown = hidden[: fb.MAX_HIDDEN_LINES]
         if len(hidden) > len(shown):
             shown.append(

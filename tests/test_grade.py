@@ -152,7 +152,7 @@ FAILING = [
         5,
         [
             "your policies also change traffic the task did not mention: "
-            "shop/db -> shop/web all ports is now denied"
+            "shop/db -> shop/web TCP 80 is now denied, as are all other ports"
         ],
         ["egress-isolated-no-rules"],
         id="Egress without egress rules breaks db egress",
@@ -179,7 +179,7 @@ FAILING = [
         5,
         [
             "your policies also change traffic the task did not mention: "
-            "internet -> shop/api all ports is now denied"
+            "internet -> shop/api TCP 8080 is now denied, as are all other ports"
         ],
         ["empty-pod-selector"],
         id="podSelector {} isolates the whole namespace",
@@ -337,7 +337,7 @@ def test_hidden_flows_are_named_as_traffic_the_task_did_not_mention() -> None:
     assert hidden == sorted(hidden)
     assert (
         "your policies also change traffic the task did not mention: "
-        "shop/db -> staging/api all ports is now denied"
+        "shop/db -> staging/api TCP 8080 is now denied, as are all other ports"
     ) in hidden
 
 

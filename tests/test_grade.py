@@ -400,3 +400,16 @@ def test_a_reference_that_misses_its_requirements_is_refused() -> None:
         "reference: the reference solution does not meet the requirements: "
         "shop/api -> shop/db TCP 3306: your policies allow it; the task requires it denied"
     )
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["autograder.feedback", "autograder.exercise", "autograder.drill", "autograder.checks"],
+)
+def test_doctests(module: str) -> None:
+    import doctest
+    import importlib
+
+    failures, tried = doctest.testmod(importlib.import_module(module))
+    assert tried > 0
+    assert failures == 0

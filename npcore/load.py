@@ -203,42 +203,39 @@ class _Budget:
 class _Composer:
     """Build ``yaml.nodes`` from parser events, as PyYAML's Composer does, within limits.
 
-    Each node's expanded size and height are tracked, so that an alias counts as the
-    whole subtree it stands for; an alias to a node still being built (a cycle) is refused.
+    Every anchor remembers the expanded size and the height of its node, so that an alias
+    counts as the whole subtree it stands for; an alias to a node still being built (a
+    cycle) is refused.
     """
 
     def __init__(self, loader: Any, budget: _Budget) -> None:
         self.loader = loader
         self.budget = budget
-        self.anchors: dict[str, Node] = {}
-        self.size: dict[int, int] = {}
-        self.height: dict[int, int] = {}
-        self.open: set[int] = set()
+        # anchor -> (node, expanded size, height); size -1 while the node is being built
+        self.anchors: dict[str, tuple[Node, int, int]] = {}
+        self.resolved: dict[tuple[str, Any], str] = {}
 
-    def documents(self) -> Iterator[Node | None]:
-        loader = self.loader
-        if loader.check_event(StreamStartEvent):
-            loader.get_event()
-        while not loader.check_event(StreamEndEvent):
-            if loader.check_event(DocumentStartEvent):
-                loader.get_event()
+    def documents(self) -> Iterator[Node]:
+        get = self.loader.get_event
+        event = get()
+        if isinstance(event, StreamStartEvent):
+            event = get()
+        while not isinstance(event, StreamEndEvent):
+            if isinstance(event, DocumentStartEvent):
+                event = get()
             self.anchors = {}
-            self.size = {}
-            self.height = {}
-            node = self.node(1)
-            if loader.check_event(DocumentEndEvent):
-                loader.get_event()
+            node, _ = self.node(event, 1)
+            end = get()
             yield node
-        loader.get_event()
+            event = get() if isinstance(end, DocumentEndEvent) else end
 
     def _count(self, amount: int, mark: Any) -> None:
         self.budget.nodes += amount
         limit = self.budget.limits.max_nodes
         if self.budget.nodes > limit:
+            why = ' (is this a "billion laughs" alias bomb?)' if self.budget.aliases else ""
             raise _Refused(
-                f"refused: more than {limit} YAML nodes once aliases are expanded"
-                ' (is this a "billion laughs" alias bomb?)',
-                mark,
+                f"refused: more than {limit} YAML nodes once aliases are expanded{why}", mark
             )
 
     def _deep(self, depth: int, mark: Any) -> None:
@@ -246,81 +243,94 @@ class _Composer:
         if depth > limit:
             raise _Refused(f"refused: nested more than {limit} levels deep", mark)
 
-    def node(self, depth: int) -> Node:
-        loader = self.loader
-        if loader.check_event(AliasEvent):
-            alias = loader.get_event()
-            self.budget.aliases += 1
-            if self.budget.aliases > self.budget.limits.max_aliases:
-                raise _Refused(
-                    f"refused: more than {self.budget.limits.max_aliases} aliases (*name)",
-                    alias.start_mark,
-                )
-            target = self.anchors.get(alias.anchor)
-            if target is None:
-                raise _Refused(f"found undefined alias *{alias.anchor}", alias.start_mark)
-            if id(target) in self.open:
-                raise _Refused(
-                    f"refused: alias *{alias.anchor} refers to a node that contains it",
-                    alias.start_mark,
-                )
-            self._count(self.size[id(target)], alias.start_mark)
-            self._deep(depth + self.height[id(target)] - 1, alias.start_mark)
-            return target
-        event: Any = loader.peek_event()
-        self._deep(depth, event.start_mark)
-        before = self.budget.nodes
-        self._count(1, event.start_mark)
-        start: Any = event.start_mark
-        end: Any = event.end_mark
-        node: Node
-        height = 1
-        if isinstance(event, ScalarEvent):
-            loader.get_event()
-            tag = event.tag
-            if tag is None or tag == "!":
-                tag = loader.resolve(ScalarNode, event.value, event.implicit)
-            node = ScalarNode(tag, event.value, start, end, event.style)
-            if event.anchor is not None:
-                self.anchors[event.anchor] = node
-        elif isinstance(event, SequenceStartEvent):
-            loader.get_event()
-            tag = event.tag
-            if tag is None or tag == "!":
-                tag = loader.resolve(SequenceNode, None, event.implicit)
-            seq = SequenceNode(tag, [], start, None, flow_style=event.flow_style)
-            node = seq
-            self._open(event.anchor, node)
-            while not loader.check_event(SequenceEndEvent):
-                child = self.node(depth + 1)
-                seq.value.append(child)
-                height = max(height, 1 + self.height.get(id(child), 1))
-            seq.end_mark = loader.get_event().end_mark
-        elif isinstance(event, MappingStartEvent):
-            loader.get_event()
-            tag = event.tag
-            if tag is None or tag == "!":
-                tag = loader.resolve(MappingNode, None, event.implicit)
-            mapping = MappingNode(tag, [], start, None, flow_style=event.flow_style)
-            node = mapping
-            self._open(event.anchor, node)
-            while not loader.check_event(MappingEndEvent):
-                key = self.node(depth + 1)
-                value = self.node(depth + 1)
-                mapping.value.append((key, value))
-                height = max(height, 1 + self.height.get(id(value), 1))
-            mapping.end_mark = loader.get_event().end_mark
-        else:  # pragma: no cover - the parser only produces the events above here
-            raise _Refused(f"unexpected {type(event).__name__}", event.start_mark)
-        self.open.discard(id(node))
-        self.size[id(node)] = self.budget.nodes - before
-        self.height[id(node)] = height
-        return node
+    def _alias(self, alias: Any, depth: int) -> tuple[Node, int]:
+        self.budget.aliases += 1
+        if self.budget.aliases > self.budget.limits.max_aliases:
+            raise _Refused(
+                f"refused: more than {self.budget.limits.max_aliases} aliases (*name)",
+                alias.start_mark,
+            )
+        entry = self.anchors.get(alias.anchor)
+        if entry is None:
+            raise _Refused(f"found undefined alias *{alias.anchor}", alias.start_mark)
+        target, size, height = entry
+        if size < 0:
+            raise _Refused(
+                f"refused: alias *{alias.anchor} refers to a node that contains it",
+                alias.start_mark,
+            )
+        self._count(size, alias.start_mark)
+        self._deep(depth + height - 1, alias.start_mark)
+        return target, height
 
-    def _open(self, anchor: str | None, node: Node) -> None:
-        if anchor is not None:
-            self.anchors[anchor] = node
-        self.open.add(id(node))
+    def _tag(self, kind: type[Node], event: Any) -> str:
+        tag = event.tag
+        if tag is not None and tag != "!":
+            return str(tag)
+        if kind is not ScalarNode:
+            return str(self.loader.resolve(kind, None, event.implicit))
+        key = (event.value, event.implicit)
+        if len(event.value) > 64:
+            return str(self.loader.resolve(kind, event.value, event.implicit))
+        found = self.resolved.get(key)
+        if found is None:
+            found = self.resolved[key] = str(self.loader.resolve(kind, event.value, event.implicit))
+        return found
+
+    def node(self, event: Any, depth: int) -> tuple[Node, int]:
+        """The node that ``event`` starts, and its height (a scalar's is 1)."""
+        if isinstance(event, AliasEvent):
+            return self._alias(event, depth)
+        start: Any = event.start_mark
+        self._deep(depth, start)
+        before = self.budget.nodes
+        self._count(1, start)
+        anchor = event.anchor
+        get = self.loader.get_event
+        height = 1
+        node: Node
+        if isinstance(event, ScalarEvent):
+            end: Any = event.end_mark
+            node = ScalarNode(self._tag(ScalarNode, event), event.value, start, end, event.style)
+            if anchor is not None:
+                self.anchors[anchor] = (node, 1, 1)
+        elif isinstance(event, SequenceStartEvent):
+            seq = SequenceNode(self._tag(SequenceNode, event), [], start, None, event.flow_style)
+            node = seq
+            if anchor is not None:
+                self.anchors[anchor] = (node, -1, -1)
+            items = seq.value
+            while True:
+                child_event = get()
+                if isinstance(child_event, SequenceEndEvent):
+                    seq.end_mark = child_event.end_mark
+                    break
+                child, child_height = self.node(child_event, depth + 1)
+                items.append(child)
+                if child_height >= height:
+                    height = child_height + 1
+        elif isinstance(event, MappingStartEvent):
+            mapping = MappingNode(self._tag(MappingNode, event), [], start, None, event.flow_style)
+            node = mapping
+            if anchor is not None:
+                self.anchors[anchor] = (node, -1, -1)
+            pairs = mapping.value
+            while True:
+                key_event = get()
+                if isinstance(key_event, MappingEndEvent):
+                    mapping.end_mark = key_event.end_mark
+                    break
+                key, _ = self.node(key_event, depth + 1)
+                value, value_height = self.node(get(), depth + 1)
+                pairs.append((key, value))
+                if value_height >= height:
+                    height = value_height + 1
+        else:  # pragma: no cover - the parser only produces the events above here
+            raise _Refused(f"unexpected {type(event).__name__}", start)
+        # (unless the anchor was redefined inside this node, as YAML allows)
+        if anchor is not None and self.anchors[anchor][0] is node:
+            self.anchors[anchor] = (node, self.budget.nodes - before, height)
+        return node, height
 
 
 # --- scalars --------------------------------------------------------------------------------
@@ -1426,7 +1436,7 @@ def _load_into(load: _Loading, text: str, file: str) -> None:
         loader = _make_loader(text, limits)
         try:
             for document in _Composer(loader, budget).documents():
-                if document is None or _is_null(document):
+                if _is_null(document):
                     continue
                 found += 1
                 _decode_object(load, file, document)

@@ -313,7 +313,12 @@ class PolicyEditor(_Panel):
         except (ParseError, ValidationError) as error:
             self.errors = [str(e) for e in error.errors]
             items = "".join(f"<li><code>{html.escape(e)}</code></li>" for e in self.errors)
-            kept = " The diagram shows the last version without errors." if self.diagram else ""
+            if self.diagram is None:  # never valid yet: show the scene on its own
+                kept = " The diagram shows the scene without the policies in the editor."
+                self._draw(self.cluster, self.flows, self.title)
+                self._show_table()
+            else:
+                kept = " The diagram shows the last version without errors."
             self.error_list.value = (
                 '<div role="alert" style="color:#D55E00">'
                 f"<b>{len(self.errors)} error(s) in {html.escape(self.filename)}.</b>{kept}"

@@ -198,6 +198,17 @@ def test_fixing_the_yaml_redraws():
     assert "Valid" in ed.error_list.value
 
 
+def test_editor_starting_with_broken_yaml_draws_the_scene_alone():
+    ed = PolicyEditor(three_tier(), three_tier_flows(), BROKEN_PORT)
+    assert ed.errors and "spec.ingress[0].ports[0].port" in ed.errors[0]
+    assert ed.policies == ()
+    assert ed.diagram is not None
+    assert all(a.allowed for a in ed.diagram.arrows)  # no policy at all yet
+    assert "without the policies in the editor" in ed.error_list.value
+    ed.editor.value = DB_POLICY_YAML
+    assert not ed.diagram.arrows[WEB_DB].allowed
+
+
 def test_an_empty_editor_is_an_error_not_a_crash():
     ed = editor()
     ed.editor.value = ""

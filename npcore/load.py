@@ -1393,7 +1393,20 @@ def _workload(
 _TAB_INDENT_RE = re.compile(r"^ *\t", re.MULTILINE)
 
 
+def _position(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of ``text[index]``."""
+    line_start = text.rfind("\n", 0, index) + 1
+    return text.count("\n", 0, index) + 1, index - line_start + 1
+
+
 def _syntax_error(file: str, error: yaml.YAMLError, text: str) -> FieldError:
+    if isinstance(error, yaml.reader.ReaderError):
+        character = error.character
+        code = ord(character) if isinstance(character, str) else int(character)
+        return FieldError.syntax(
+            f"YAML syntax error: unacceptable character #x{code:04x}: {error.reason}"
+            " (remove it, or write it as an escape such as \\x00 inside double quotes)"
+        ).at(file, *_position(text, error.position))
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     problem = getattr(error, "problem", None) or str(error)
     context = getattr(error, "context", None)
@@ -1430,6 +1443,17 @@ def _load_into(load: _Loading, text: str, file: str) -> None:
         # JSON may be indented with tabs, which YAML refuses; outside strings a tab is
         # whitespace, and inside JSON strings it must be escaped anyway.
         text = text.replace("\t", " ")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        # A lone surrogate: possible in a Python str, never in a decoded file.
+        load.errors.append(
+            FieldError.syntax(f"not valid Unicode text: {error.reason} {text[error.start]!r}").at(
+                file, *_position(text, error.start)
+            )
+        )
+        load.parse_errors += 1
+        return
     budget = _Budget(limits)
     found = 0
     try:

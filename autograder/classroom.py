@@ -40,6 +40,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,7 +72,9 @@ def _safe_outputs(outputs: Iterable[Any]) -> list[dict[str, Any]]:
         kind = out.get("output_type")
         if kind == "stream":
             # stderr would make nbgrader score a cell 0; for feedback it is plain text anyway
-            kept.append({"output_type": "stream", "name": "stdout", "text": out.get("text", "")})
+            text = out.get("text", "")
+            text = "".join(text) if isinstance(text, list) else str(text)
+            kept.append({"output_type": "stream", "name": "stdout", "text": text})
         elif kind == "error":
             kept.append(
                 {
@@ -82,7 +85,11 @@ def _safe_outputs(outputs: Iterable[Any]) -> list[dict[str, Any]]:
                 }
             )
         elif kind in ("display_data", "execute_result"):
-            data = {k: v for k, v in out.get("data", {}).items() if k in SAFE_MIME}
+            data = {
+                k: "".join(v) if isinstance(v, list) else str(v)
+                for k, v in out.get("data", {}).items()
+                if k in SAFE_MIME
+            }
             if data:
                 kept.append({"output_type": "display_data", "metadata": {}, "data": data})
     return kept
@@ -280,8 +287,13 @@ def _scrubbed_env(home: Path) -> dict[str, str]:
     }
 
 
-def _run_group(argv: list[str], cwd: Path, env: dict[str, str], timeout: float) -> str | None:
-    """Run ``argv`` in its own session; kill the whole group afterwards. None when it worked."""
+def _run_group(
+    argv: list[str], cwd: Path, env: dict[str, str], timeout: float
+) -> tuple[str | None, str]:
+    """Run ``argv`` in its own session and kill the whole group afterwards.
+
+    Returns ``(None if it worked, else why; its output)``.
+    """
     proc = subprocess.Popen(
         argv,
         cwd=cwd,
@@ -292,6 +304,7 @@ def _run_group(argv: list[str], cwd: Path, env: dict[str, str], timeout: float) 
         start_new_session=True,
         text=True,
     )
+    out = ""
     try:
         out, _ = proc.communicate(timeout=max(timeout, 1))
         failed = None if proc.returncode == 0 else f"exit {proc.returncode}: {out[-2000:]}"
@@ -302,46 +315,56 @@ def _run_group(argv: list[str], cwd: Path, env: dict[str, str], timeout: float) 
             os.killpg(proc.pid, signal.SIGKILL)
         if proc.poll() is None:
             proc.kill()
-        proc.wait()
-    return failed
+        rest, _ = proc.communicate()
+        out += rest or ""
+    return failed, out
 
 
-def execute_notebook(src: Path, dst: Path, cell_timeout: float) -> int:
-    """Kernel side of step 2 (run in its own session): execute ``src`` into ``dst``.
+# The kernel driver of step 2, run with ``python -c`` so that it imports only nbformat and
+# nbclient.  argv: SRC DST CELL_TIMEOUT.  Its first stdout line, written before any cell
+# runs, names the kernel's process group (jupyter_client gives the kernel its own session),
+# so that the parent can kill the kernel even when it had to kill the driver.
+KERNEL_DRIVER = r"""
+import sys
+import nbformat
+from nbclient import NotebookClient
 
-    Errors, timeouts and a dying kernel are recorded as outputs; what was executed so far is
-    written either way.
-    """
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, DeadKernelError
+src, dst, timeout = sys.argv[1], sys.argv[2], float(sys.argv[3])
+nb = nbformat.read(src, as_version=4)
+for cell in nb.cells:
+    if cell.cell_type == "code":
+        cell.outputs, cell.execution_count = [], None
 
-    nb = nbformat.read(src, as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    client = NotebookClient(
-        nb,
-        timeout=int(cell_timeout),
-        kernel_name="python3",
-        allow_errors=True,
-        interrupt_on_timeout=True,
-        record_timing=False,
-        error_on_timeout={
-            "ename": "CellTimeoutError",
-            "evalue": "",
-            "traceback": [f"CellTimeoutError: no reply in {cell_timeout:g} s"],
-        },
-        resources={"metadata": {"path": str(src.parent)}},
-    )
-    code = 0
-    try:
-        client.execute()
-    except (DeadKernelError, CellExecutionError, RuntimeError) as exc:
-        code = 3
-        print(f"kernel run stopped: {type(exc).__name__}: {exc}", file=sys.stderr)
-    nbformat.write(nb, dst)
-    return code
+
+def started(**kwargs):
+    print("KERNEL_PGID", client.km.provisioner.pgid, flush=True)
+
+
+client = NotebookClient(
+    nb, timeout=int(timeout), kernel_name="python3", allow_errors=True,
+    interrupt_on_timeout=True, record_timing=False, on_notebook_start=started,
+    error_on_timeout={"ename": "CellTimeoutError", "evalue": "",
+                      "traceback": ["CellTimeoutError: no reply in %g s" % timeout]},
+    resources={"metadata": {"path": "."}},
+)
+code = 0
+try:
+    client.execute()
+except Exception as exc:
+    code = 3
+    print("kernel run stopped: %s: %s" % (type(exc).__name__, exc), file=sys.stderr)
+nbformat.write(nb, dst)
+sys.exit(code)
+"""
+
+
+def _kill_kernel_group(first_line: str) -> None:
+    words = first_line.split()
+    if len(words) == 2 and words[0] == "KERNEL_PGID" and words[1].isdigit():
+        pgid = int(words[1])
+        if pgid > 1 and pgid != os.getpgrp():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pgid, signal.SIGKILL)
 
 
 def _execute_student(
@@ -354,8 +377,6 @@ def _execute_student(
     student_timeout: float,
 ) -> str | None:
     """Run one student's notebooks, each in its own session and throw-away directory."""
-    import time
-
     sub_root = course / "submitted" / student / assignment
     files = {p: b for p, b in snap.data.items() if p.is_relative_to(sub_root)}
     deadline = time.monotonic() + student_timeout
@@ -369,21 +390,13 @@ def _execute_student(
                 target.write_bytes(content)
             (Path(tmp) / "home").mkdir()
             out = Path(tmp) / "executed.ipynb"
-            why = _run_group(
-                [
-                    sys.executable,
-                    "-m",
-                    "autograder.classroom",
-                    "execute",
-                    str(work / nb_path.name),
-                    str(out),
-                    "--cell-timeout",
-                    str(cell_timeout),
-                ],
+            why, log = _run_group(
+                [sys.executable, "-c", KERNEL_DRIVER, nb_path.name, str(out), str(cell_timeout)],
                 work,
                 _scrubbed_env(Path(tmp) / "home"),
                 deadline - time.monotonic(),
             )
+            _kill_kernel_group((log.splitlines() or [""])[0])
             if why:
                 problems.append(f"{nb_path.name}: {why}")
             if out.is_file():
@@ -484,13 +497,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ag.add_argument("--cell-timeout", type=float, default=20)
     ag.add_argument("--student-timeout", type=float, default=300)
-    ex = sub.add_parser("execute", help="(internal) run one notebook's kernel")
-    ex.add_argument("src", type=Path)
-    ex.add_argument("dst", type=Path)
-    ex.add_argument("--cell-timeout", type=float, default=20)
     args = parser.parse_args(argv)
-    if args.command == "execute":
-        return execute_notebook(args.src, args.dst, args.cell_timeout)
     report = autograde(
         args.assignment,
         course=args.course,

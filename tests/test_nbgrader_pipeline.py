@@ -1,0 +1,290 @@
+"""The classroom path end to end, with real nbgrader and its sqlite gradebook.
+
+One temporary copy of the course goes through the documented instructor workflow
+(docs/nbgrader.md): generate_assignment -> (exchange-less) collect into submitted/ ->
+``python -m autograder.classroom autograde`` -> generate_feedback -> CSV export, on
+simulated submissions: correct, partial, wrong, empty, malformed YAML, deleted answer cell.
+Every expected score is what ``autograder.grade.grade`` gives the same answer text.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import html
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbgrader.api import Gradebook
+from nbgrader.plugins import CsvExportPlugin
+
+from autograder import classroom, sandbox
+from autograder.exercise import load_exercise
+from autograder.grade import grade
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENT = "ps2-three-tier"
+EXERCISE = "three-tier-db"
+TEST_CELL = f"test-{EXERCISE}"
+REFERENCE = load_exercise(EXERCISE).reference
+
+POLICY = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: db-policy, namespace: shop}}
+spec:
+  podSelector: {{matchLabels: {{role: db}}}}
+  ingress:
+    - from: [{peer}]
+      ports: [{{port: 3306}}]
+"""
+PARTIAL = POLICY.format(peer="{podSelector: {}}")  # any pod of shop: web and debug too
+WRONG = POLICY.format(peer="{podSelector: {matchLabels: {tier: frontend}}}")
+MALFORMED = "kind: NetworkPolicy\n  spec: [\n"
+
+
+def set_answer(nb: dict[str, Any], exercise: str, text: str) -> None:
+    for cell in nb["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == f"answer-{exercise}":
+            cell["source"] = f'answer = r"""\n{text}"""\n'
+            return
+    raise AssertionError(f"no answer cell for {exercise}")
+
+
+def delete_cell(nb: dict[str, Any], grade_id: str) -> None:
+    nb["cells"] = [
+        c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") != grade_id
+    ]
+
+
+def add_cell(nb: dict[str, Any], source: str, after: str | None = None) -> None:
+    """Insert a code cell after the cell with ``grade_id`` ``after`` (default: at the end)."""
+    cell = nbformat.v4.new_code_cell(source)
+    at = len(nb["cells"])
+    for i, c in enumerate(nb["cells"]):
+        if after is not None and c["metadata"].get("nbgrader", {}).get("grade_id") == after:
+            at = i + 1
+    nb["cells"].insert(at, dict(cell))
+
+
+def make_course(tmp: Path) -> Path:
+    course = tmp / "course"
+    course.mkdir()
+    shutil.copy(ROOT / "exercises" / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "exercises" / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
+    result = classroom.course_api(course).generate_assignment(ASSIGNMENT)
+    assert result["success"], result.get("error")
+    return course
+
+
+def released(course: Path) -> dict[str, Any]:
+    path = course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def submit(course: Path, student: str, edit: Callable[[dict[str, Any]], None]) -> None:
+    """What ``nbgrader collect`` (or zip_collect) leaves: submitted/STUDENT/ASSIGNMENT/."""
+    nb = copy.deepcopy(released(course))
+    edit(nb)
+    folder = course / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / f"{ASSIGNMENT}.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    (folder / "timestamp.txt").write_text("2026-11-27 12:00:00.000000 UTC", encoding="utf-8")
+
+
+def scores(course: Path, student: str) -> dict[str, float]:
+    """Score of every grade cell of ``student``'s submission, from the gradebook."""
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        nb = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
+        return {g.name: float(g.score) for g in nb.grades}
+
+
+def feedback_text(course: Path, student: str) -> str:
+    path = course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    return html.unescape(path.read_text(encoding="utf-8"))
+
+
+def expected_score(text: str) -> float:
+    return float(grade(EXERCISE, text).score)
+
+
+STUDENTS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "alice": lambda nb: (
+        set_answer(nb, EXERCISE, REFERENCE),
+        add_cell(nb, "print('hello from alice kernel')"),
+    ),
+    "bob": lambda nb: set_answer(nb, EXERCISE, PARTIAL),
+    "carol": lambda nb: set_answer(nb, EXERCISE, WRONG),
+    "dave": lambda nb: None,  # submitted the released notebook unchanged
+    "erin": lambda nb: set_answer(nb, EXERCISE, MALFORMED),
+    "frank": lambda nb: delete_cell(nb, f"answer-{EXERCISE}"),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, classroom.AutogradeReport]:
+    course = make_course(tmp_path_factory.mktemp("pipeline"))
+    for student, edit in STUDENTS.items():
+        submit(course, student, edit)
+    report = classroom.autograde(ASSIGNMENT, course=course, cell_timeout=20, code_roots=())
+    api = classroom.course_api(course)
+    result = api.generate_feedback(ASSIGNMENT)
+    assert result["success"], result.get("error")
+    plugin = CsvExportPlugin(to=str(course / "grades.csv"))
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        plugin.export(gb)
+    return course, report
+
+
+def test_release_has_no_reference_solution(graded: tuple[Path, Any]) -> None:
+    course, _ = graded
+    source = (course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text("utf-8")
+    release = (course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text("utf-8")
+    marker = "matchLabels: {name: api-pod}"  # a line of the reference policy
+    assert marker in REFERENCE and marker in source
+    assert marker not in release
+    assert "BEGIN SOLUTION" not in release
+    answers = [
+        "".join(c["source"])
+        for c in released(course)["cells"]
+        if c["metadata"].get("nbgrader", {}).get("grade_id", "").startswith("answer-")
+    ]
+    assert answers and all(sandbox.extract_answer(a).strip().startswith("#") for a in answers)
+
+
+SCORES = [
+    ("correct", "alice", REFERENCE),
+    ("partial", "bob", PARTIAL),
+    ("wrong", "carol", WRONG),
+    ("empty", "dave", None),
+    ("malformed-yaml", "erin", MALFORMED),
+    ("deleted-answer-cell", "frank", None),
+]
+
+
+@pytest.mark.parametrize(("student", "answer"), [c[1:] for c in SCORES], ids=[c[0] for c in SCORES])
+def test_gradebook_score_is_the_graders(
+    graded: tuple[Path, Any], student: str, answer: str | None
+) -> None:
+    course, _ = graded
+    got = scores(course, student)
+    assert got[TEST_CELL] == (expected_score(answer) if answer is not None else 0.0)
+    assert all(v == 0.0 for k, v in got.items() if k != TEST_CELL)  # other answers untouched
+
+
+def test_scores_span_the_scale(graded: tuple[Path, Any]) -> None:
+    course, _ = graded
+    got = {s: scores(course, s)[TEST_CELL] for s in STUDENTS}
+    max_score = load_exercise(EXERCISE).max_score
+    assert got["alice"] == max_score
+    assert 0 < got["bob"] < max_score
+    assert got["dave"] == got["erin"] == got["frank"] == 0.0
+
+
+FEEDBACK = [
+    ("correct", "alice", ["PASSED: three-tier-db: 6 / 6 points", "hello from alice kernel"]),
+    (
+        "partial",
+        "bob",
+        ["shop/web -> shop/db TCP 3306: your policies allow it", "shop/debug -> shop/db TCP 3306"],
+    ),
+    ("wrong", "carol", ["shop/api -> shop/db TCP 3306: your policies deny it"]),
+    ("empty", "dave", ["NOT PASSED: three-tier-db: 0 / 6", "no objects found"]),
+    ("malformed-yaml", "erin", ["answer cell:3:", "YAML syntax error"]),
+    ("deleted-answer-cell", "frank", ["`answer-three-tier-db` is missing"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("student", "phrases"), [c[1:] for c in FEEDBACK], ids=[c[0] for c in FEEDBACK]
+)
+def test_feedback_html_holds_the_graders_sentences(
+    graded: tuple[Path, Any], student: str, phrases: list[str]
+) -> None:
+    course, _ = graded
+    text = feedback_text(course, student)
+    for phrase in phrases:
+        assert phrase in text, f"{phrase!r} not in {student}'s feedback"
+
+
+def test_csv_export_matches_the_gradebook(graded: tuple[Path, Any]) -> None:
+    course, _ = graded
+    with (course / "grades.csv").open(encoding="utf-8") as fh:
+        rows = {r["student_id"]: r for r in csv.DictReader(fh) if r["assignment"] == ASSIGNMENT}
+    assert set(rows) == set(STUDENTS)
+    for student in STUDENTS:
+        assert float(rows[student]["score"]) == pytest.approx(sum(scores(course, student).values()))
+    assert float(rows["alice"]["score"]) == load_exercise(EXERCISE).max_score
+
+
+def test_kernel_runs_all_finished(graded: tuple[Path, classroom.AutogradeReport]) -> None:
+    _, report = graded
+    assert report.students == tuple(sorted(STUDENTS))
+    assert report.kernel_failures == {}
+    assert report.restored == ()
+
+
+def test_plain_nbgrader_autograde_cli_gives_the_same_grades(
+    graded: tuple[Path, Any], tmp_path: Path
+) -> None:
+    """`nbgrader autograde` alone (no wrapper) is safe: the config runs the sandbox, no kernel."""
+    course, _ = graded
+    copy_ = tmp_path / "course"
+    shutil.copytree(course, copy_)
+    before = {s: scores(copy_, s) for s in STUDENTS}
+    env = {"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force"],
+        cwd=copy_,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert {s: scores(copy_, s) for s in STUDENTS} == before
+    autograded = json.loads(
+        (copy_ / "autograded" / "alice" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text("utf-8")
+    )
+    # no learner kernel ran: only the test cells have outputs (the sandbox's verdicts)
+    with_outputs = [
+        c["metadata"].get("nbgrader", {}).get("grade_id")
+        for c in autograded["cells"]
+        if c["cell_type"] == "code" and c["outputs"]
+    ]
+    assert with_outputs and all(g and g.startswith("test-") for g in with_outputs)
+
+
+def test_source_notebooks_are_built_from_the_definitions() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "build_exercises.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    "notebook",
+    sorted((ROOT / "exercises" / "source").glob("*/*.ipynb")),
+    ids=lambda p: p.parent.name,
+)
+def test_source_notebook_runs_and_its_solutions_pass(notebook: Path, tmp_path: Path) -> None:
+    """The instructor version executes top to bottom: every self-check and test passes."""
+    nb = nbformat.read(notebook, as_version=4)
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert tests and all(not any(o.output_type == "error" for o in c.outputs) for c in tests)

@@ -151,7 +151,9 @@ class FieldError:
     @classmethod
     def unknown_field(cls, path: str, name: str, detail: str = "") -> FieldError:
         """A strict-decoding error: ``unknown field "NAME"``."""
-        return cls(path, _join(f'unknown field "{name}"', detail), "Unknown field", name)
+        return cls(
+            path, _join(f"unknown field {format_value(name)}", detail), "Unknown field", name
+        )
 
     @classmethod
     def syntax(cls, message: str, path: str = "") -> FieldError:

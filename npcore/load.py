@@ -453,7 +453,7 @@ def _join(path: str, key: str) -> str:
 _Items: TypeAlias = list[tuple[str, Node, Node]]
 
 
-def _items(ctx: _Ctx, node: Node, path: str, *, strict: bool = True) -> _Items | None:
+def _items(ctx: _Ctx, node: Node, path: str) -> _Items | None:
     """A mapping's ``(key, key node, value node)``, merges applied; ``None`` if not a mapping.
 
     Duplicate keys are reported (strict decoding: ``duplicate field "x"``) and the later
@@ -473,8 +473,8 @@ def _items(ctx: _Ctx, node: Node, path: str, *, strict: bool = True) -> _Items |
             ctx.error(
                 FieldError(
                     _join(path, key),
-                    f'duplicate field "{key}" (first given at line {line}; a key may appear'
-                    " only once in a mapping)",
+                    f"duplicate field {format_value(key)} (first given at line {line}; a key"
+                    " may appear only once in a mapping)",
                     "Duplicate value",
                     key,
                 ),
@@ -506,8 +506,14 @@ def _flatten(ctx: _Ctx, node: MappingNode, path: str, level: int) -> _Items:
         own.append((str(key_node.value), key_node, value_node))
     if not merged:
         return own
-    keys = {k for k, _, _ in own}
-    return [item for item in merged if item[0] not in keys] + own
+    # Keys given explicitly win over merged ones; among merged mappings, the first wins.
+    seen = {k for k, _, _ in own}
+    inherited: _Items = []
+    for item in merged:
+        if item[0] not in seen:
+            seen.add(item[0])
+            inherited.append(item)
+    return inherited + own
 
 
 def _is_null(node: Node) -> bool:

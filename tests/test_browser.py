@@ -45,25 +45,6 @@ def test_widget_manager_extension_is_enabled():
     assert "enabled" in lines[0] and "OK" in lines[0], lines[0]
 
 
-def _write_stand_in(path: Path) -> None:
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [
-        nbformat.v4.new_code_cell(
-            "from lessonkit import scenes\n"
-            "from lessonkit.widgets import FlowExplorer\n"
-            "FlowExplorer(scenes.three_tier(with_db_policy=True), scenes.three_tier_flows())"
-        )
-    ]
-    nbformat.write(nb, path)
-
-
 def _image_bytes(page, locator) -> bytes:
     """The bytes behind an <img> (a blob: URL for an ipywidgets Image)."""
     src = locator.get_attribute("src")
@@ -84,10 +65,7 @@ def test_enforcement_lesson_switches_to_flannel(tmp_path):
 
     OUTPUT.mkdir(parents=True, exist_ok=True)
     notebook = OUTPUT / LESSON.name
-    if LESSON.exists():
-        shutil.copyfile(LESSON, notebook)
-    else:  # until the lesson is committed: the same explorer in a one-cell notebook
-        _write_stand_in(notebook)
+    shutil.copyfile(LESSON, notebook)
     relative = notebook.relative_to(REPO).as_posix()
 
     with bh.JupyterLab(REPO, tmp_path) as lab, sync_playwright() as pw:

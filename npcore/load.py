@@ -1432,25 +1432,8 @@ def _syntax_error(file: str, error: yaml.YAMLError, text: str) -> FieldError:
 def _load_into(load: _Loading, text: str, file: str) -> None:
     """Parse ``text`` and decode each of its documents into ``load``."""
     limits = load.limits
-    if len(text) > limits.max_bytes:
-        load.errors.append(
-            FieldError(
-                "",
-                f"refused: larger than {limits.max_bytes} bytes",
-                "Too long",
-                len(text),
-                file,
-            )
-        )
-        load.parse_errors += 1
-        return
-    stripped = text.lstrip("\ufeff \t\r\n")
-    if stripped[:1] in ("{", "[") and "\t" in text:
-        # JSON may be indented with tabs, which YAML refuses; outside strings a tab is
-        # whitespace, and inside JSON strings it must be escaped anyway.
-        text = text.replace("\t", " ")
     try:
-        text.encode("utf-8")
+        size = len(text) if len(text) > limits.max_bytes else len(text.encode("utf-8"))
     except UnicodeEncodeError as error:
         # A lone surrogate: possible in a Python str, never in a decoded file.
         load.errors.append(
@@ -1460,6 +1443,17 @@ def _load_into(load: _Loading, text: str, file: str) -> None:
         )
         load.parse_errors += 1
         return
+    if size > limits.max_bytes:
+        load.errors.append(
+            FieldError("", f"refused: larger than {limits.max_bytes} bytes", "Too long", size, file)
+        )
+        load.parse_errors += 1
+        return
+    if _Loader is yaml.SafeLoader and text.lstrip("\ufeff \t\r\n")[:1] in ("{", "["):
+        # JSON may be indented with tabs, which libyaml accepts in flow collections and
+        # PyYAML's pure Python scanner does not.  Outside strings a tab is whitespace, and
+        # inside JSON strings it must be escaped anyway.
+        text = text.replace("\t", " ")
     budget = _Budget(limits)
     found = 0
     try:

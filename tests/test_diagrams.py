@@ -570,3 +570,16 @@ def test_flow_canvas_rebuilds_its_scene_for_other_pods():
     )
     canvas.render(bigger)
     assert any(p.get_gid() == "box:shop/cache" for p in canvas.ax.patches)
+
+
+def test_npcore_draw_dispatches_to_lessonkit(tmp_path, capsys):
+    from npcore.cli import main as npcore_main
+
+    out_file = tmp_path / "flows.svg"
+    code = npcore_main(["draw", SHOP_YAML, "--port", "3306", "-o", str(out_file)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out_file.read_bytes().startswith(b"<?xml")
+    assert "shop/web -> shop/db TCP 3306: DENIED (ingress of shop/db)" in out
+    assert npcore_main(["draw", SHOP_YAML]) == 2
+    assert "npcore draw: error: give --port N" in capsys.readouterr().err

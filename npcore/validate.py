@@ -41,6 +41,8 @@ from npcore.model import (
 )
 
 __all__ = [
+    "OPERATORS",
+    "POLICY_TYPES",
     "PROTOCOLS",
     "is_dns1123_label",
     "is_dns1123_subdomain",
@@ -48,7 +50,9 @@ __all__ = [
     "is_valid_label_value",
     "is_valid_port_name",
     "is_valid_port_num",
+    "operator_error",
     "parse_cidr",
+    "policy_type_error",
     "protocol_error",
     "validate_ip_block",
     "validate_label_selector",
@@ -56,6 +60,8 @@ __all__ = [
     "validate_network_policy",
     "validate_network_policy_peer",
     "validate_network_policy_port",
+    "validate_network_policy_spec",
+    "validate_object_meta",
 ]
 
 PROTOCOLS = tuple(p.value for p in Protocol)

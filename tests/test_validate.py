@@ -15,6 +15,8 @@ References (kubernetes/kubernetes):
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from npcore.errors import FieldError
 from npcore.model import (
@@ -515,3 +517,54 @@ def test_field_error_str() -> None:
     assert str(error.at("f.yaml", 3, 5)) == "f.yaml:3:5: spec.podSelector: Invalid value: 1: bad"
     assert str(error.at("<stdin>", 3)) == "<stdin>:3: spec.podSelector: Invalid value: 1: bad"
     assert str(error.at("f.yaml")) == "f.yaml: spec.podSelector: Invalid value: 1: bad"
+
+
+_text = st.one_of(
+    st.text(max_size=20),
+    st.sampled_from(["", "a", "app", "10.0.0.0/8", "::/0", "http", "TCP", "a/b", "-x"]),
+)
+_selectors = st.builds(
+    LabelSelector,
+    st.lists(st.tuples(_text, _text), max_size=3).map(tuple),
+    st.lists(
+        st.builds(
+            LabelSelectorRequirement,
+            _text,
+            st.sampled_from(list(Operator)),
+            st.lists(_text, max_size=3).map(tuple),
+        ),
+        max_size=2,
+    ).map(tuple),
+)
+_ports = st.builds(
+    NetworkPolicyPort,
+    st.one_of(st.none(), st.sampled_from(list(Protocol))),
+    st.one_of(st.none(), st.integers(-(2**31), 2**31), _text),
+    st.one_of(st.none(), st.integers(-(2**31), 2**31)),
+)
+_peers = st.builds(
+    NetworkPolicyPeer,
+    st.one_of(st.none(), _selectors),
+    st.one_of(st.none(), _selectors),
+    st.one_of(st.none(), st.builds(IPBlock, _text, st.lists(_text, max_size=2).map(tuple))),
+)
+_maybe_list = lambda items: st.one_of(st.none(), st.lists(items, max_size=2).map(tuple))  # noqa: E731
+_policies = st.builds(
+    NetworkPolicy,
+    _text,
+    _text,
+    _selectors,
+    _maybe_list(st.builds(NetworkPolicyIngressRule, _maybe_list(_ports), _maybe_list(_peers))),
+    _maybe_list(st.builds(NetworkPolicyEgressRule, _maybe_list(_ports), _maybe_list(_peers))),
+    st.one_of(st.none(), st.lists(st.sampled_from(list(PolicyType)), max_size=3).map(tuple)),
+    st.lists(st.tuples(_text, _text), max_size=2).map(tuple),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_policies)
+def test_never_raises_and_every_error_is_well_formed(policy: NetworkPolicy) -> None:
+    for error in validate_network_policy(policy):
+        assert error.path.startswith(("metadata.", "spec."))
+        assert error.kind in ("Invalid", "Required", "Forbidden", "Unsupported value")
+        assert str(error).startswith(error.path + ": ")

@@ -594,6 +594,9 @@ def _sequence(ctx: _Ctx, node: Node, path: str, what: str) -> list[Node] | None:
     hint = ""
     if isinstance(node, MappingNode):
         hint = ' (start each item on its own line with "- ")'
+    elif isinstance(node, ScalarNode) and len(node.value) <= 40:
+        item = f"{{port: {node.value}}}" if what == "ports" else node.value
+        hint = f" (write a list, even of one item: [{item}])"
     ctx.type_error(node, path, f"must be a list of {what}{hint}")
     return None
 

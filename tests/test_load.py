@@ -892,9 +892,22 @@ def test_duplicate_policy_types_accepted_with_a_notice() -> None:
             " {matchLabels: {app: ...}}",
             id="labels-written-as-a-peer",
         ),
+        pytest.param(
+            "  policyTypes: Egress\n",
+            'f.yaml:6:16: spec.policyTypes: Invalid value: "Egress": must be a list of policy'
+            " types (write a list, even of one item: [Egress])",
+            id="policyTypes-written-as-a-string",
+        ),
+        pytest.param(
+            "  egress:\n  - ports: 53\n",
+            "f.yaml:7:12: spec.egress[0].ports: Invalid value: 53: must be a list of ports"
+            " (write a list, even of one item: [{port: 53}])",
+            id="ports-written-as-a-number",
+        ),
     ],
 )
 def test_hints(spec: str, expected: str) -> None:
+    """Each hint follows the Kubernetes-worded message, in parentheses or after a colon."""
     assert messages(load_text(policy_text(spec), "f.yaml"))[0] == expected
 
 

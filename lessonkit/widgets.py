@@ -134,7 +134,12 @@ class _Panel:
         return diagram
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        """The live widget, with the diagram's text alternative as its plain-text form
+        (what static viewers, screen readers and saved notebooks show)."""
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, dict) and getattr(self, "diagram", None) is not None:
+            bundle["text/plain"] = self.diagram.text()
+        return bundle
 
 
 class FlowExplorer(_Panel):

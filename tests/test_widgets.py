@@ -135,6 +135,9 @@ def test_explorer_displays_as_its_widget():
     bundle = ex._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == ex.widget.model_id
+    # Static viewers and screen readers get the text alternative, not a class repr.
+    assert bundle["text/plain"] == ex.diagram.text()
+    assert "DENIED" in bundle["text/plain"] or "ALLOWED" in bundle["text/plain"]
 
 
 def test_truth_table_html_marks_every_cell():

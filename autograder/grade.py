@@ -573,11 +573,15 @@ def check_definition(exercise: Exercise) -> list[str]:
         *(("flows", f) for f in exercise.flows),
     ]
     for where, flow in flows:
-        for peer in (flow.src, flow.dst):
-            if peer not in names:
-                problems.append(
-                    f"{where}: {flow}: no peer named {peer!r} (peers: {', '.join(sorted(names))})"
-                )
+        missing = [peer for peer in (flow.src, flow.dst) if peer not in names]
+        for peer in missing:
+            problems.append(
+                f"{where}: {flow}: no peer named {peer!r} (peers: {', '.join(sorted(names))})"
+            )
+        if not missing and _flow_ports(cluster, flow).is_empty:
+            problems.append(
+                f"{where}: {flow}: {flow.dst} defines no {flow.protocol} port named {flow.port!r}"
+            )
     if exercise.kind == "policy":
         try:
             reference = _reference(exercise)

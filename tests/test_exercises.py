@@ -179,3 +179,13 @@ def test_readme_minimal_exercise_works() -> None:
     result = grade_exercise(exercise, [("answer.yaml", example.answer)])
     assert not result.passed
     assert example.feedback[0] in result.feedback
+
+
+def test_definition_with_undefined_named_port_is_refused() -> None:
+    data = yaml.safe_load((EXERCISES_DIR / "three-tier-db.yaml").read_text())
+    data["requirements"]["denied"].append("shop/web -> shop/db TCP postgres")
+    problems = check_definition(parse_exercise(data, "exercises/defs/three-tier-db.yaml"))
+    assert problems == [
+        "requirements.denied: shop/web -> shop/db TCP postgres: shop/db defines no TCP port "
+        "named 'postgres'"
+    ]

@@ -80,6 +80,8 @@ ingress:
             "        podSelector:\n",
         )
     ),
+    "kind: List, after a leading ---": "---\napiVersion: v1\nkind: List\nitems:\n"
+    + "".join(f"  {line}\n" for line in ("- " + policy(RULE).replace("\n", "\n  ")).splitlines()),
     "JSON": json.dumps(
         {
             "apiVersion": "networking.k8s.io/v1",

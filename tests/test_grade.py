@@ -415,3 +415,20 @@ def test_doctests(module: str) -> None:
     failures, tried = doctest.testmod(importlib.import_module(module))
     assert tried > 0
     assert failures == 0
+
+
+YAMLISH = st.text(alphabet=st.sampled_from(list("abn:-[]{}&*!|>'\" \n\t0123456789#%@`,?")))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    exercise_id=st.sampled_from(
+        ["three-tier-db", "three-tier-rules", "predict-flannel", "least-permissive"]
+    ),
+    text=st.one_of(st.text(max_size=200), YAMLISH),
+)
+def test_any_text_is_graded_without_raising(exercise_id: str, text: str) -> None:
+    result = grade(exercise_id, text)
+    assert 0 <= result.score <= result.max_score
+    assert result.feedback
+    json.dumps(result.to_dict())

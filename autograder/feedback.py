@@ -124,11 +124,18 @@ def describe_ports(ports: PortSet) -> str:
     return ", ".join(parts)
 
 
-def explicit_flow_line(flow: str, learner_allows: bool) -> str:
-    """A flow the task names, graded wrong."""
+def explicit_flow_line(flow: str, learner_allows: bool, why: str = "") -> str:
+    """A flow the task names, graded wrong; ``why`` (which policy rule decides) follows in
+    brackets.
+
+    >>> explicit_flow_line("a -> b TCP 80", True, "x/p ingress[0] admits it")
+    'a -> b TCP 80: your policies allow it; the task requires it denied (x/p ingress[0] admits it)'
+    """
     if learner_allows:
-        return f"{flow}: your policies allow it; the task requires it denied"
-    return f"{flow}: your policies deny it; the task requires it allowed"
+        line = f"{flow}: your policies allow it; the task requires it denied"
+    else:
+        line = f"{flow}: your policies deny it; the task requires it allowed"
+    return f"{line} ({why})" if why else line
 
 
 def hidden_flow_line(

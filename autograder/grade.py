@@ -224,9 +224,9 @@ def grade_policies(exercise: Exercise, policies: Sequence[NetworkPolicy]) -> Gra
         for flow in flows:
             key = (flow.src, flow.dst)
             mentioned[key] = mentioned.get(key, PortSet()).union(_flow_ports(learner_cluster, flow))
-            allowed = _verdict(learner_cluster, flow).allowed
-            if allowed != want:
-                wrong.append(fb.explicit_flow_line(str(flow), allowed))
+            verdict = _verdict(learner_cluster, flow)
+            if verdict.allowed != want:
+                wrong.append(fb.explicit_flow_line(str(flow), verdict.allowed, _why(verdict)))
         wrong.sort()
         if group in points:
             checks.append(
@@ -449,6 +449,38 @@ def _candidate_differences(exercise: Exercise, key: str) -> list[str]:
 
 
 _ALLOWED_WORDS = {"allowed": True, "allow": True, "denied": False, "deny": False, "blocked": False}
+
+
+def _why(verdict: Verdict) -> str:
+    """Which side decides a verdict, and by which policy rule (for a wrong named flow):
+    the admitting rules of an allowed connection (or the sides no policy isolates), the
+    isolating policies of a denied one."""
+    if verdict.port is None:
+        return "the destination does not define that named port"
+    if not verdict.enforced:
+        return f"the CNI ({verdict.cni}) does not enforce NetworkPolicy"
+    admitting, open_sides, blocking = [], [], []
+    for side in (verdict.egress, verdict.ingress):
+        if side.pod is None:
+            continue
+        direction = "egress" if side.direction is PolicyType.EGRESS else "ingress"
+        if not side.isolated:
+            open_sides.append(f"{side.pod} for {direction}")
+        elif side.admitted_by:
+            match = side.admitted_by[0]
+            field = "to" if direction == "egress" else "from"
+            peer = "" if match.peer_index is None else f".{field}[{match.peer_index}]"
+            admitting.append(f"{match.policy} {direction}[{match.rule_index}]{peer} admits it")
+        else:
+            blocking.append(
+                f"{side.pod} is isolated for {direction} by {', '.join(side.selecting_policies)} "
+                "and no rule admits it"
+            )
+    if not verdict.allowed:
+        return " and ".join(blocking)
+    if admitting:
+        return " and ".join(admitting)
+    return "no policy isolates " + " or ".join(open_sides)
 
 
 def _explain(verdict: Verdict) -> str:

@@ -47,9 +47,9 @@ def test_json_output(answer: Path, tmp_path: Path) -> None:
     assert data["exercise"] == "three-tier-db"
     assert (data["passed"], data["score"], data["max_score"]) == (False, 4, 6)
     assert (
-        "shop/web -> shop/db TCP 3306: your policies allow it; the task requires it denied"
-        in data["feedback"]
-    )
+        "shop/web -> shop/db TCP 3306: your policies allow it; the task requires it denied "
+        "(shop/db-policy ingress[0].from[0] admits it)"
+    ) in data["feedback"]
 
 
 def test_invalid_input_exits_1_with_location(tmp_path: Path) -> None:

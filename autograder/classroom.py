@@ -14,14 +14,16 @@ Rules of this file:
 
   1. snapshot every submitted notebook, the gradebook, the source notebooks and the grading
      code (bytes and hashes) BEFORE any learner code runs;
-  2. run each student's notebooks with nbgrader's ``Execute`` (per-cell timeout) in a
-     throw-away copy of the course, one ``nbgrader`` process per student with a wall-clock
-     limit, its process group killed afterwards; nothing it writes is trusted;
+  2. run each notebook of each student in a kernel (nbclient, per-cell timeout; a timeout
+     ends that notebook's run) inside a throw-away copy of the student's folder, one
+     driver process per notebook in its own session with a scrubbed environment and a
+     per-student wall-clock limit; the driver's and the kernel's process groups are killed
+     afterwards; nothing the kernel writes is trusted;
   3. restore every snapshotted data file that changed while learner code ran (and say
      which); refuse to record grades if the grading code itself changed;
-  4. run ``nbgrader autograde`` in the real course (with :class:`SandboxGrades`, so no learner
-     code), copying only the kernel's plain-text and image outputs of non-test cells from
-     step 2 into the autograded notebooks.
+  4. run nbgrader's autograde in the real course, in this process (with
+     :class:`SandboxGrades`, so no learner code), copying only the kernel's plain-text
+     and image outputs of non-test cells from step 2 into the autograded notebooks.
 
   Grades are therefore written only by the instructor's process, after every learner
   kernel has ended, from submissions that no learner kernel could have changed.
@@ -288,7 +290,7 @@ def _scrubbed_env(home: Path) -> dict[str, str]:
 
 
 def _run_group(
-    argv: list[str], cwd: Path, env: dict[str, str], timeout: float
+    argv: list[str], cwd: Path, env: dict[str, str], timeout: float, pass_fds: tuple[int, ...] = ()
 ) -> tuple[str | None, str]:
     """Run ``argv`` in its own session and kill the whole group afterwards.
 
@@ -303,6 +305,7 @@ def _run_group(
         stdin=subprocess.DEVNULL,
         start_new_session=True,
         text=True,
+        pass_fds=pass_fds,
     )
     out = ""
     try:
@@ -321,15 +324,17 @@ def _run_group(
 
 
 # The kernel driver of step 2, run with ``python -c`` so that it imports only nbformat and
-# nbclient.  argv: SRC DST CELL_TIMEOUT.  Its first stdout line, written before any cell
-# runs, names the kernel's process group (jupyter_client gives the kernel its own session),
-# so that the parent can kill the kernel even when it had to kill the driver.
+# nbclient.  argv: SRC DST CELL_TIMEOUT FD.  Before any cell runs it writes the kernel's
+# process group id (jupyter_client gives the kernel a session of its own) to the pipe FD,
+# which the kernel does not inherit, so that the parent can kill the kernel even when it
+# had to kill the driver, and learner code cannot name another process group instead.
 KERNEL_DRIVER = r"""
 import sys
 import nbformat
 from nbclient import NotebookClient
 
-src, dst, timeout = sys.argv[1], sys.argv[2], float(sys.argv[3])
+import os
+src, dst, timeout, fd = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
 nb = nbformat.read(src, as_version=4)
 for cell in nb.cells:
     if cell.cell_type == "code":
@@ -337,12 +342,32 @@ for cell in nb.cells:
 
 
 def started(**kwargs):
-    print("KERNEL_PGID", client.km.provisioner.pgid, flush=True)
+    os.write(fd, b"%d" % client.km.provisioner.pgid)
+    os.close(fd)
+
+
+class TimedOut(Exception):
+    pass
+
+
+def executed(cell, execute_reply, **kwargs):
+    # as nbgrader's Execute: record an error reply (a timeout) that left no error output,
+    # then stop: a kernel that did not answer in time is not trusted with the next cells
+    content = execute_reply["content"]
+    if content["status"] == "error" and not any(
+        o.output_type == "error" for o in cell.outputs
+    ):
+        cell.outputs.append(nbformat.v4.new_output(
+            "error", ename=content["ename"], evalue=content["evalue"],
+            traceback=content["traceback"]))
+    if content.get("ename") == "CellTimeoutError":
+        raise TimedOut("a cell ran longer than %g s" % timeout)
 
 
 client = NotebookClient(
     nb, timeout=int(timeout), kernel_name="python3", allow_errors=True,
     interrupt_on_timeout=True, record_timing=False, on_notebook_start=started,
+    on_cell_executed=executed,
     error_on_timeout={"ename": "CellTimeoutError", "evalue": "",
                       "traceback": ["CellTimeoutError: no reply in %g s" % timeout]},
     resources={"metadata": {"path": "."}},
@@ -358,13 +383,15 @@ sys.exit(code)
 """
 
 
-def _kill_kernel_group(first_line: str) -> None:
-    words = first_line.split()
-    if len(words) == 2 and words[0] == "KERNEL_PGID" and words[1].isdigit():
-        pgid = int(words[1])
-        if pgid > 1 and pgid != os.getpgrp():
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pgid, signal.SIGKILL)
+def _kill_kernel_group(read_fd: int) -> None:
+    os.set_blocking(read_fd, False)
+    try:
+        text = os.read(read_fd, 64).decode("ascii", "replace").strip()
+    except BlockingIOError:
+        text = ""
+    if text.isdigit() and int(text) > 1 and int(text) != os.getpgrp():
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(int(text), signal.SIGKILL)
 
 
 def _execute_student(
@@ -390,15 +417,30 @@ def _execute_student(
                 target.write_bytes(content)
             (Path(tmp) / "home").mkdir()
             out = Path(tmp) / "executed.ipynb"
-            why, log = _run_group(
-                [sys.executable, "-c", KERNEL_DRIVER, nb_path.name, str(out), str(cell_timeout)],
-                work,
-                _scrubbed_env(Path(tmp) / "home"),
-                deadline - time.monotonic(),
-            )
-            _kill_kernel_group((log.splitlines() or [""])[0])
+            read_fd, write_fd = os.pipe()
+            try:
+                why, log = _run_group(
+                    [
+                        sys.executable,
+                        "-c",
+                        KERNEL_DRIVER,
+                        nb_path.name,
+                        str(out),
+                        str(cell_timeout),
+                        str(write_fd),
+                    ],
+                    work,
+                    _scrubbed_env(Path(tmp) / "home"),
+                    deadline - time.monotonic(),
+                    pass_fds=(write_fd,),
+                )
+            finally:
+                os.close(write_fd)
+                _kill_kernel_group(read_fd)
+                os.close(read_fd)
             if why:
-                problems.append(f"{nb_path.name}: {why}")
+                stopped = [ln for ln in log.splitlines() if ln.startswith("kernel run stopped")]
+                problems.append(f"{nb_path.name}: {(stopped or [why])[-1]}")
             if out.is_file():
                 target = executed / student / assignment / nb_path.name
                 target.parent.mkdir(parents=True, exist_ok=True)

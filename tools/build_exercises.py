@@ -5,7 +5,7 @@ Rules of this file:
 * ``exercises/defs/<id>.yaml`` is the single source of an exercise: the same definition
   drives ``npgrade`` (CLI), the notebook self-checks and nbgrader.  This script writes
   ``exercises/source/<assignment>/<assignment>.ipynb``, one nbgrader assignment per lesson
-  group (:data:`ASSIGNMENTS`); never edit those notebooks by hand.
+  group plus one of CKA drills (:data:`ASSIGNMENTS`); never edit those notebooks by hand.
 * Cells per exercise (``ID`` = exercise id):
 
   - ``task-ID`` (markdown, read-only): the task, the scenario manifests, the options;
@@ -48,13 +48,16 @@ from autograder.grade import grade  # noqa: E402
 
 SOURCE_DIR = ROOT / "exercises" / "source"
 
-# assignment id -> (title, lessons whose exercises it holds); exercises without a lesson or
-# with a lesson not listed here go to the last assignment.
+# assignment id -> (title, lessons whose exercises it holds).  CKA drills (``cka: true``)
+# form their own assignment; other exercises without a listed lesson go to the last
+# lesson-based assignment.
 ASSIGNMENTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("ps1-direction", "Traffic direction, default allow and isolation", ("01", "02")),
-    ("ps2-three-tier", "The three-tier application: web -> api -> db", ("03", "04")),
-    ("ps3-namespaces", "Namespaces, selectors and beyond", ()),
+    ("ps1-direction", "Traffic direction, the three-tier rules, default allow", ("01", "02", "03")),
+    ("ps2-three-tier", "The NetworkPolicy object and the three-tier application", ("04", "05")),
+    ("ps3-enforcement", "Enforcement, CNIs and exam practice", ("06", "07", "08")),
+    ("ps4-cka-drills", "CKA-style drills", ()),
 )
+CKA_ASSIGNMENT = "ps4-cka-drills"
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -92,10 +95,12 @@ TEST = (
 
 
 def assignment_of(ex: Exercise) -> str:
+    if ex.cka:
+        return CKA_ASSIGNMENT
     for name, _title, lessons in ASSIGNMENTS:
         if ex.lesson is not None and ex.lesson in lessons:
             return name
-    return ASSIGNMENTS[-1][0]
+    return ASSIGNMENTS[-2][0]
 
 
 def reference_answer(ex: Exercise) -> str:
@@ -123,7 +128,9 @@ def _fence(text: str, lang: str = "yaml") -> str:
 def task_markdown(ex: Exercise) -> str:
     parts = [
         f"## {ex.title}",
-        f"*Exercise `{ex.id}` ({ex.kind}, {ex.max_score:g} points)*",
+        f"*Exercise `{ex.id}` ({ex.kind}, {ex.max_score:g} points"
+        + (f", time budget {ex.time_budget:g} minutes" if ex.time_budget else "")
+        + ")*",
         ex.task.rstrip(),
     ]
     if ex.scenario:

@@ -126,12 +126,12 @@ class SandboxGrades(NbGraderPreprocessor):
             queues: dict[str, list[Any]] = {}
             for ran in executed:
                 if isinstance(ran, dict) and ran.get("cell_type") == "code":
-                    queues.setdefault(sandbox._source_text(ran), []).append(ran.get("outputs", []))
+                    queues.setdefault(sandbox.source_text(ran), []).append(ran.get("outputs", []))
             for cell in nb.cells:
                 if cell.cell_type != "code" or not queues.get(cell.source):
                     continue
                 outputs = queues[cell.source].pop(0)
-                if sandbox._nbgrader_meta(cell).get("grade_id") not in test_ids:
+                if sandbox.nbgrader_meta(cell).get("grade_id") not in test_ids:
                     cell.outputs = [from_dict(o) for o in _safe_outputs(outputs)]
         except (ValueError, KeyError, TypeError, AttributeError):
             self.log.warning("cannot read the executed copy %s; outputs not copied", path)
@@ -147,7 +147,7 @@ class SandboxGrades(NbGraderPreprocessor):
         test_ids = {slot.test_cell for slot in spec}
         self._copy_executed_outputs(nb, student, assignment, notebook, test_ids)
         source_cells = {
-            sandbox._nbgrader_meta(c).get("grade_id"): c for c in source.get("cells", [])
+            sandbox.nbgrader_meta(c).get("grade_id"): c for c in source.get("cells", [])
         }
         for slot, verdict in zip(spec, verdicts, strict=True):
             cell = self._test_cell(nb, slot, source_cells)
@@ -170,9 +170,10 @@ class SandboxGrades(NbGraderPreprocessor):
         """The submission's test cell for ``slot``, restored from the source when missing."""
         trusted = source_cells[slot.test_cell]
         for cell in nb.cells:
-            if sandbox._nbgrader_meta(cell).get("grade_id") == slot.test_cell:
+            if sandbox.nbgrader_meta(cell).get("grade_id") == slot.test_cell:
                 cell.cell_type = "code"
-                cell.source = sandbox._source_text(trusted)
+                cell.setdefault("execution_count", None)
+                cell.source = sandbox.source_text(trusted)
                 cell.metadata.nbgrader = from_dict(copy.deepcopy(trusted["metadata"]["nbgrader"]))
                 return cell
         restored = from_dict(copy.deepcopy(dict(trusted)))
@@ -181,7 +182,7 @@ class SandboxGrades(NbGraderPreprocessor):
         restored.pop("id", None)
         at = len(nb.cells)
         for i, cell in enumerate(nb.cells):
-            if sandbox._nbgrader_meta(cell).get("grade_id") == slot.answer_cell:
+            if sandbox.nbgrader_meta(cell).get("grade_id") == slot.answer_cell:
                 at = i + 1
         nb.cells.insert(at, restored)
         return restored
@@ -505,7 +506,7 @@ def autograde(
                 if why:
                     failures[student] = why
         restored = snap.restore()
-        changed_code = snap.code_changes()
+        changed_code = snap.code_changes() if execute else []
         if changed_code:
             raise GradingCodeChanged(
                 "grading code changed while learner code ran; no grade recorded: "
@@ -520,6 +521,21 @@ def autograde(
                     f"\n{result.get('error', '')}"
                 )
     return AutogradeReport(tuple(names), failures, tuple(restored))
+
+
+def totals(
+    course: Path, assignment: str, students: Iterable[str]
+) -> dict[str, tuple[float, float]]:
+    """``{student: (score, max_score)}`` of ``assignment`` from the course's gradebook."""
+    from nbgrader.api import Gradebook
+
+    db = f"sqlite:///{Path(course).resolve() / 'gradebook.db'}"
+    with Gradebook(db) as gb:
+        out = {}
+        for student in students:
+            sub = gb.find_submission(assignment, student)
+            out[student] = (float(sub.score), float(sub.max_score))
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -553,6 +569,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kernel run of {student} failed (grade unaffected): {why.splitlines()[0]}")
     for path in report.restored:
         print(f"RESTORED {path}: it changed while learner code ran")
+    for student, (score, max_score) in sorted(
+        totals(args.course, args.assignment, report.students).items()
+    ):
+        print(f"{student}: {score:g} / {max_score:g}")
     return 0
 
 

@@ -85,13 +85,13 @@ class Verdict:
 # --------------------------------------------------------------------------------------
 
 
-def _nbgrader_meta(cell: Mapping[str, Any]) -> Mapping[str, Any]:
+def nbgrader_meta(cell: Mapping[str, Any]) -> Mapping[str, Any]:
     meta = cell.get("metadata")
     nbg = meta.get("nbgrader") if isinstance(meta, Mapping) else None
     return nbg if isinstance(nbg, Mapping) else {}
 
 
-def _source_text(cell: Mapping[str, Any]) -> str:
+def source_text(cell: Mapping[str, Any]) -> str:
     src = cell.get("source", "")
     if isinstance(src, list):
         return "".join(s for s in src if isinstance(s, str))
@@ -107,10 +107,10 @@ def read_spec(source_notebook: Mapping[str, Any]) -> tuple[ExerciseSlot, ...]:
     the instructor's error, not a learner's).
     """
     cells = source_notebook.get("cells", [])
-    ids = {_nbgrader_meta(c).get("grade_id") for c in cells}
+    ids = {nbgrader_meta(c).get("grade_id") for c in cells}
     slots = []
     for cell in cells:
-        nbg = _nbgrader_meta(cell)
+        nbg = nbgrader_meta(cell)
         gid = nbg.get("grade_id")
         if not (nbg.get("grade") and isinstance(gid, str) and gid.startswith(TEST_PREFIX)):
             continue
@@ -130,10 +130,10 @@ def find_answer_source(submission: Mapping[str, Any], answer_cell: str) -> str |
     if not isinstance(cells, list):
         return None
     for cell in cells:
-        if isinstance(cell, Mapping) and _nbgrader_meta(cell).get("grade_id") == answer_cell:
+        if isinstance(cell, Mapping) and nbgrader_meta(cell).get("grade_id") == answer_cell:
             if cell.get("cell_type") != "code":
                 return None
-            return _source_text(cell)
+            return source_text(cell)
     return None
 
 

@@ -288,3 +288,21 @@ def test_source_notebook_runs_and_its_solutions_pass(notebook: Path, tmp_path: P
     ).execute()
     tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
     assert tests and all(not any(o.output_type == "error" for o in c.outputs) for c in tests)
+
+
+def test_classroom_cli_without_kernels_prints_the_same_totals(
+    graded: tuple[Path, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    course, _ = graded
+    copy_ = tmp_path / "course"
+    shutil.copytree(course, copy_)
+    before = {s: scores(copy_, s) for s in STUDENTS}
+    argv = ["autograde", ASSIGNMENT, "--course", str(copy_), "--no-execute"]
+    assert classroom.main([*argv, "--student", "bob", "--student", "erin"]) == 0
+    out = capsys.readouterr().out
+    assert "graded 2 submission(s) of ps2-three-tier" in out
+    for student in ("bob", "erin"):
+        total = sum(before[student].values())
+        max_total = classroom.totals(copy_, ASSIGNMENT, [student])[student][1]
+        assert f"{student}: {total:g} / {max_total:g}" in out
+    assert {s: scores(copy_, s) for s in STUDENTS} == before

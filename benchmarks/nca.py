@@ -101,8 +101,10 @@ def ensure_nca(quiet: bool = False) -> Path | None:
     return find_nca()
 
 
-def run_nca(exe: Path, directory: Path, timeout: float = 600.0) -> str:
-    """NCA's connectivity map of the YAML files in ``directory``, as text."""
+def run_nca(exe: Path, directory: Path, timeout: float = 600.0, check: bool = True) -> str:
+    """NCA's connectivity map of the YAML files in ``directory``, as text (its standard
+    output, then its standard error); with ``check``, a run that printed no pair and
+    failed raises ``RuntimeError``."""
     proc = subprocess.run(
         [str(exe), "--connectivity", "-r", str(directory), *NCA_ARGS],
         capture_output=True,
@@ -110,9 +112,9 @@ def run_nca(exe: Path, directory: Path, timeout: float = 600.0) -> str:
         timeout=timeout,
         check=False,
     )
-    if "=>" not in proc.stdout and proc.returncode not in (0, 1):
+    if check and "=>" not in proc.stdout and proc.returncode not in (0, 1):
         raise RuntimeError(f"nca failed ({proc.returncode}): {proc.stdout}\n{proc.stderr}")
-    return proc.stdout
+    return proc.stdout + proc.stderr
 
 
 IPRange = tuple[int, int]

@@ -297,3 +297,57 @@ def _documents(cluster: Cluster) -> tuple[dict[str, object], ...]:
     from benchmarks.generate import cluster_documents
 
     return cluster_documents(cluster)
+
+
+D3_YAML = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: a}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: x, namespace: a, labels: {app: x}}
+spec: {containers: [{name: c, image: i, ports: [{containerPort: 80}]}]}
+status: {podIP: 10.244.0.1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: y, namespace: a, labels: {app: y}}
+spec: {containers: [{name: c, image: i, ports: [{containerPort: 80}]}]}
+status: {podIP: 10.244.0.2}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: a}
+spec:
+  podSelector: {matchLabels: {app: x}}
+  policyTypes: [Egress]
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: nobody}}}]
+  egress:
+  - to: [{podSelector: {matchLabels: {app: y}}}]
+"""
+
+
+def test_d3_npcore_accepts_and_ignores_ingress_outside_policy_types() -> None:
+    """types.go: rules of a direction not in policyTypes are ignored; the API server
+    accepts such a policy, so npcore loads it and x stays open for ingress."""
+    from npcore.load import load_text
+
+    result = load_text(D3_YAML, "d3.yaml")
+    assert result.ok, result.errors
+    m = connectivity_map(result.cluster)
+    assert m.ports("a/y", "a/x") == ALL_PORTS  # the ignored ingress rule isolates nothing
+    assert m.ports("a/x", "a/y") == ALL_PORTS  # egress allows y
+    assert m.ports("a/x", "a/x") == ALL_PORTS
+
+
+@needs_nca
+def test_d3_is_still_present_in_nca(tmp_path: Path) -> None:
+    """Pins D3 of docs/differential.md: NCA refuses the policy instead of ignoring the
+    ingress section."""
+    assert NCA is not None
+    (tmp_path / "d3.yaml").write_text(D3_YAML)
+    output = run_nca(NCA, tmp_path, timeout=120, check=False)
+    assert 'ingress field but no "Ingress" in its policyTypes' in output
+    assert " => " not in output

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import copy
 import csv
+import getpass
 import html
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -24,7 +26,11 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbgrader.api import Gradebook
+from nbgrader.auth import Authenticator
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.exchange import ExchangeFactory
 from nbgrader.plugins import CsvExportPlugin
+from traitlets.config import Config
 
 from autograder import classroom, sandbox
 from autograder.exercise import load_exercise
@@ -306,3 +312,37 @@ def test_classroom_cli_without_kernels_prints_the_same_totals(
         max_total = classroom.totals(copy_, ASSIGNMENT, [student])[student][1]
         assert f"{student}: {total:g} / {max_total:g}" in out
     assert {s: scores(copy_, s) for s in STUDENTS} == before
+
+
+def test_exchange_flow_release_fetch_submit_collect(tmp_path: Path) -> None:
+    """The JupyterHub flow of docs/nbgrader.md §2 on one machine: the OS user is the learner."""
+    course = make_course(tmp_path)
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    os.chmod(exchange, 0o777)
+    api = classroom.course_api(course, Exchange={"root": str(exchange)})
+    assert api.release_assignment(ASSIGNMENT)["success"]
+
+    learner = tmp_path / "learner"
+    learner.mkdir()
+    cfg = Config()
+    cfg.CourseDirectory.course_id = "netpol-lab"
+    cfg.CourseDirectory.root = str(learner)
+    cfg.Exchange.root = str(exchange)
+    cfg.Exchange.assignment_dir = str(learner)
+    coursedir = CourseDirectory(config=cfg)
+    coursedir.assignment_id = ASSIGNMENT
+    factory = ExchangeFactory(config=cfg)
+    auth = Authenticator(config=cfg)
+    factory.FetchAssignment(coursedir=coursedir, authenticator=auth, config=cfg).start()
+    fetched = learner / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    nb = json.loads(fetched.read_text(encoding="utf-8"))
+    set_answer(nb, EXERCISE, PARTIAL)
+    fetched.write_text(json.dumps(nb), encoding="utf-8")
+    factory.Submit(coursedir=coursedir, authenticator=auth, config=cfg).start()
+
+    assert api.collect(ASSIGNMENT)["success"]
+    student = getpass.getuser()
+    assert (course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+    classroom.autograde(ASSIGNMENT, course=course, execute=False)
+    assert scores(course, student)[TEST_CELL] == expected_score(PARTIAL)

@@ -5,7 +5,8 @@ The core takes values and returns values: :mod:`npcore.model` mirrors
 :func:`is_allowed`, :func:`matrix` and :func:`connectivity_map` decide.  YAML is read
 only by :mod:`npcore.load` (checked by :mod:`npcore.validate`); text for people is
 produced only at the edges: :mod:`npcore.explain`, :mod:`npcore.describe`,
-:mod:`npcore.diff` and :mod:`npcore.cli`.
+:mod:`npcore.diff` and :mod:`npcore.cli`.  (``npcore.diff`` stays the module: use
+``from npcore.diff import diff``.)
 """
 
 from npcore.cluster import (
@@ -20,7 +21,7 @@ from npcore.cluster import (
 )
 from npcore.cni import CNI, KNOWN_CNIS, cni_info
 from npcore.describe import describe_policies, describe_policy
-from npcore.diff import Change, diff
+from npcore.diff import Change
 from npcore.engine import Connection, DirectionVerdict, RuleMatch, RuleMiss, Verdict, is_allowed
 from npcore.errors import FieldError, Notice, NpcoreError, ParseError, ValidationError
 from npcore.explain import explain_dict, explain_text
@@ -85,7 +86,6 @@ __all__ = [
     "connectivity_map",
     "describe_policies",
     "describe_policy",
-    "diff",
     "explain_dict",
     "explain_text",
     "is_allowed",

@@ -9,6 +9,8 @@ produced only at the edges: :mod:`npcore.explain`, :mod:`npcore.describe`,
 ``from npcore.diff import diff``.)
 """
 
+from typing import TYPE_CHECKING, Any
+
 from npcore.cluster import (
     NAMESPACE_NAME_LABEL,
     Cluster,
@@ -25,7 +27,6 @@ from npcore.diff import Change
 from npcore.engine import Connection, DirectionVerdict, RuleMatch, RuleMiss, Verdict, is_allowed
 from npcore.errors import FieldError, Notice, NpcoreError, ParseError, ValidationError
 from npcore.explain import explain_dict, explain_text
-from npcore.load import LoadResult, load_cluster, load_files, load_text, parse_policies
 from npcore.model import (
     IPBlock,
     LabelSelector,
@@ -42,6 +43,23 @@ from npcore.model import (
 from npcore.ports import ALL_PORTS, NO_PORTS, PortSet
 from npcore.reachability import ConnectivityMap, Matrix, connectivity_map, matrix
 from npcore.validate import validate_network_policy
+
+if TYPE_CHECKING:
+    from npcore.load import LoadResult, load_cluster, load_files, load_text, parse_policies
+
+_LAZY = {"LoadResult", "load_cluster", "load_files", "load_text", "parse_policies"}
+
+
+def __getattr__(name: str) -> Any:
+    """Load :mod:`npcore.load` (and PyYAML) only when one of its names is first used, so
+    ``import npcore`` stays fast for callers that build values in Python."""
+    if name in _LAZY:
+        from npcore import load
+
+        value = getattr(load, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'npcore' has no attribute {name!r}")
 
 __all__ = [
     "ALL_PORTS",

@@ -407,7 +407,8 @@ class ConnectivityMap:
     cni: str
     enforced: bool
     peers: tuple[str, ...]
-    _class_of: tuple[int, ...]
+    _src: tuple[int, ...]  # per peer: its row in _cells
+    _dst: tuple[int, ...]  # per peer: its column in _cells
     _cells: tuple[tuple[PortSet, ...], ...]
     _index: Mapping[str, int]
 
@@ -419,19 +420,35 @@ class ConnectivityMap:
         """Same as :meth:`ports`, by peer index."""
         if i == j or not self.enforced:
             return ALL_PORTS
-        return self._cells[self._class_of[i]][self._class_of[j]]
+        return self._cells[self._src[i]][self._dst[j]]
 
     def to_dict(self) -> dict[str, object]:
-        """The JSON shape of ``npcore matrix --format json`` without ``--port``."""
-        cache: dict[PortSet, list[str]] = {}
+        """The JSON shape of ``npcore matrix --format json`` without ``--port``.
+
+        Equal cells share one list: treat the result as read-only (it is meant for
+        ``json.dump``).
+        """
+        described: dict[int, list[str]] = {}
+
+        def text(cell: PortSet) -> list[str]:
+            key = id(cell)
+            if key not in described:
+                described[key] = cell.describe()
+            return described[key]
+
+        everything = text(ALL_PORTS)
+        if self.enforced:
+            # One row per distinct source signature, copied for each peer that has it.
+            base_rows = [
+                {dst: text(cells[self._dst[j]]) for j, dst in enumerate(self.peers)}
+                for cells in self._cells
+            ]
+        else:
+            base_rows = [{dst: everything for dst in self.peers}]
         allowed: dict[str, dict[str, list[str]]] = {}
         for i, src in enumerate(self.peers):
-            row: dict[str, list[str]] = {}
-            for j, dst in enumerate(self.peers):
-                cell = self.ports_at(i, j)
-                if cell not in cache:
-                    cache[cell] = cell.describe()
-                row[dst] = list(cache[cell])
+            row = dict(base_rows[self._src[i] if self.enforced else 0])
+            row[src] = everything  # a pod can always reach itself
             allowed[src] = row
         return {
             "port": None,
@@ -472,10 +489,17 @@ def connectivity_map(cluster: Cluster) -> ConnectivityMap:
                     mask |= 1 << r
             masks.append(mask)
         rule_masks[direction] = masks
-    union_cache: dict[tuple[int, tuple[object, ...] | None], PortSet] = {}
+    # Pods with the same container ports resolve named ports alike: one id per port list.
+    profile_ids: dict[tuple[object, ...], int] = {}
+    profile = [
+        profile_ids.setdefault(rep.ports, len(profile_ids)) if isinstance(rep, Pod) else -1
+        for rep in reps
+    ]
+    union_cache: dict[tuple[int, int], PortSet] = {}
 
-    def union(mask: int, dst: Endpoint) -> PortSet:
-        key = (mask, (dst.ports if isinstance(dst, Pod) else ()) if mask & named_rules else None)
+    def union(mask: int, b: int) -> PortSet:
+        """The ports that the rules in ``mask`` admit towards class ``b``."""
+        key = (mask, profile[b] if mask & named_rules else -2)
         cached = union_cache.get(key)
         if cached is None:
             cached = NO_PORTS
@@ -485,42 +509,72 @@ def connectivity_map(cluster: Cluster) -> ConnectivityMap:
                     cached = ALL_PORTS
                     break
                 for entry in rule.ports:
-                    cached = cached.union(_entry_ports(entry, dst))
+                    cached = cached.union(_entry_ports(entry, reps[b]))
             union_cache[key] = cached
         return cached
 
-    meet_cache: dict[tuple[PortSet, PortSet], PortSet] = {}
     egress_isolated = [bool(x) for x in compiled.isolating.get(PolicyType.EGRESS, [[]] * n)]
     ingress_isolated = [bool(x) for x in compiled.isolating.get(PolicyType.INGRESS, [[]] * n)]
-    cells: list[tuple[PortSet, ...]] = []
-    for a in range(n):
+    member = compiled.member or [0] * n
+    # A cell depends on its source only through (egress isolation, egress rules, the
+    # rules whose peers contain it) and on its destination through (ingress isolation,
+    # ingress rules, the rules whose peers contain it, its port list): decide each
+    # distinct pair of such signatures once.
+    src_sigs: dict[tuple[bool, int, int], int] = {}
+    src_of = [
+        src_sigs.setdefault(
+            (
+                egress_isolated[a],
+                rule_masks[PolicyType.EGRESS][a] if egress_isolated[a] else 0,
+                member[a],
+            ),
+            len(src_sigs),
+        )
+        for a in range(n)
+    ]
+    dst_sigs: dict[tuple[bool, int, int, int], int] = {}
+    dst_rep: list[int] = []
+    dst_of: list[int] = []
+    for b in range(n):
+        key = (
+            ingress_isolated[b],
+            rule_masks[PolicyType.INGRESS][b] if ingress_isolated[b] else 0,
+            member[b],
+            profile[b],
+        )
+        if key not in dst_sigs:
+            dst_sigs[key] = len(dst_rep)
+            dst_rep.append(b)
+        dst_of.append(dst_sigs[key])
+    meet_cache: dict[tuple[int, int], PortSet] = {}
+    grid: list[tuple[PortSet, ...]] = []
+    for e_isolated, e_mask, member_a in src_sigs:
         row: list[PortSet] = []
-        e_mask = rule_masks[PolicyType.EGRESS][a]
-        member_a = compiled.member[a] if compiled.member else 0
-        for b in range(n):
-            dst = reps[b]
-            e = union(e_mask & compiled.member[b], dst) if egress_isolated[a] else ALL_PORTS
+        for b in dst_rep:
+            e = union(e_mask & member[b], b) if e_isolated else ALL_PORTS
             if e.is_empty:
                 row.append(NO_PORTS)
                 continue
             i = (
-                union(rule_masks[PolicyType.INGRESS][b] & member_a, dst)
+                union(rule_masks[PolicyType.INGRESS][b] & member_a, b)
                 if ingress_isolated[b]
                 else ALL_PORTS
             )
-            key = (e, i)
-            cell = meet_cache.get(key)
+            # Port sets live in the caches above, so their ids are stable keys here.
+            pair = (id(e), id(i))
+            cell = meet_cache.get(pair)
             if cell is None:
-                cell = meet_cache[key] = e.intersection(i)
+                cell = meet_cache[pair] = e.intersection(i)
             row.append(cell)
-        cells.append(tuple(row))
+        grid.append(tuple(row))
     names = tuple(peer_name(p) for p in compiled.peers)
     return ConnectivityMap(
         cni=cluster.cni,
         enforced=cluster.enforced,
         peers=names,
-        _class_of=compiled.class_of,
-        _cells=tuple(cells),
+        _src=tuple(src_of[c] for c in compiled.class_of),
+        _dst=tuple(dst_of[c] for c in compiled.class_of),
+        _cells=tuple(grid),
         _index={name: i for i, name in enumerate(names)},
     )
 

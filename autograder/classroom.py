@@ -324,8 +324,10 @@ def _run_group(
     return failed, out
 
 
-# The kernel driver of step 2, run with ``python -c`` so that it imports only nbformat and
-# nbclient.  argv: SRC DST CELL_TIMEOUT FD.  Before any cell runs it writes the kernel's
+# The kernel driver of step 2, run with ``python -I -c`` so that it imports only nbformat
+# and nbclient from the installed packages (``-I``: the learner's folder, its cwd, is not on
+# sys.path, so a submitted ``nbformat.py`` cannot stand in for them).
+# argv: SRC DST CELL_TIMEOUT FD.  Before any cell runs it writes the kernel's
 # process group id (jupyter_client gives the kernel a session of its own) to the pipe FD,
 # which the kernel does not inherit, so that the parent can kill the kernel even when it
 # had to kill the driver, and learner code cannot name another process group instead.
@@ -423,6 +425,7 @@ def _execute_student(
                 why, log = _run_group(
                     [
                         sys.executable,
+                        "-I",
                         "-c",
                         KERNEL_DRIVER,
                         nb_path.name,

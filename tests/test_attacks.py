@@ -189,6 +189,10 @@ def attackers(course: Path) -> dict[str, tuple[Callable[[dict[str, Any]], None],
             ),
             HONEST,
         ),
+        "mallory-shadow-module": (
+            _with(_partial, lambda nb: add_cell(nb, "print('the kernel ran')", after=ANSWER)),
+            HONEST,
+        ),
         "mallory-other-learner": (
             _with(
                 _partial,
@@ -211,6 +215,10 @@ def attacked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any, dict[
     everyone = {**attackers(course), **HONEST_STUDENTS}
     for student, (edit, _) in everyone.items():
         submit(course, student, edit)
+    # files next to the notebook are copied into the kernel's folder: this one would replace
+    # nbformat in the kernel driver if the driver put its cwd on sys.path
+    shadow = course / "submitted" / "mallory-shadow-module" / ASSIGNMENT / "nbformat.py"
+    shadow.write_text("raise SystemExit('shadowed nbformat')\n", encoding="utf-8")
     report = classroom.autograde(
         ASSIGNMENT, course=course, cell_timeout=10, student_timeout=120, code_roots=()
     )
@@ -376,3 +384,11 @@ def test_changed_grading_code_stops_the_recording(
             code_roots=(code,),
         )
     assert {s: scores(course, s) for s in expected} == before
+
+
+def test_a_submitted_module_cannot_replace_the_kernel_driver(
+    attacked: tuple[Path, classroom.AutogradeReport, dict[str, float]],
+) -> None:
+    course, report, _ = attacked
+    assert "mallory-shadow-module" not in report.kernel_failures
+    assert "the kernel ran" in feedback_text(course, "mallory-shadow-module")

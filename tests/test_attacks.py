@@ -392,3 +392,31 @@ def test_a_submitted_module_cannot_replace_the_kernel_driver(
     course, report, _ = attacked
     assert "mallory-shadow-module" not in report.kernel_failures
     assert "the kernel ran" in feedback_text(course, "mallory-shadow-module")
+
+
+def test_snapshot_restores_changed_files_and_deletes_planted_ones(tmp_path: Path) -> None:
+    """The tripwire alone: a planted SQLite journal would roll the gradebook to its content."""
+    db, journal = tmp_path / "gradebook.db", tmp_path / "gradebook.db-journal"
+    folder, code = tmp_path / "submitted", tmp_path / "code"
+    db.write_bytes(b"grades")
+    (folder / "zoe").mkdir(parents=True)
+    (folder / "zoe" / "nb.ipynb").write_text("zoe's answer")
+    code.mkdir()
+    (code / "grade.py").write_text("def grade(): ...\n")
+    snap = classroom.Snapshot.take([db, journal, folder], [code])
+    assert snap.restore() == [] and snap.code_changes() == []
+
+    db.write_bytes(b"forged")
+    journal.write_bytes(b"hot journal")
+    (folder / "zoe" / "nb.ipynb").unlink()
+    (folder / "zoe" / "planted.ipynb").write_text("x")
+    (code / "grade.py").write_text("def grade(): return 'full marks'\n")
+    (code / "new.py").write_text("")
+
+    assert sorted(snap.restore()) == sorted(
+        [db, journal, folder / "zoe" / "nb.ipynb", folder / "zoe" / "planted.ipynb"]
+    )
+    assert db.read_bytes() == b"grades" and not journal.exists()
+    assert (folder / "zoe" / "nb.ipynb").read_text() == "zoe's answer"
+    assert not (folder / "zoe" / "planted.ipynb").exists()
+    assert snap.code_changes() == [code / "grade.py", code / "new.py"]

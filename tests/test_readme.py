@@ -1,0 +1,55 @@
+"""The README is documentation that runs: its set-up commands and console examples."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from autograder.cli import main as npgrade_main
+from npcore.cli import main as npcore_main
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+EXAMPLE = re.compile(r"```console\n\$ (?P<cmd>[^\n]+)\n(?P<out>.*?)```", re.S)
+MAINS = {"npcore": npcore_main, "npgrade": npgrade_main}
+
+
+def test_readme_starts_with_exactly_the_two_setup_commands() -> None:
+    """The brief: the README opens with one command that opens the course and one that
+    runs the whole test suite, and CI runs that same test command."""
+    first_block = re.search(r"```sh\n(.*?)```", README, re.S)
+    assert first_block is not None
+    assert README.index("```sh") < README.index("\n## ")  # before any section
+    commands = [line.split("#")[0].strip() for line in first_block.group(1).splitlines()]
+    assert commands == ["make lab", "make test"]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in ci
+
+
+def _examples() -> list[tuple[str, str]]:
+    return [(m["cmd"], m["out"]) for m in EXAMPLE.finditer(README)]
+
+
+def test_readme_shows_examples_of_both_commands() -> None:
+    assert {shlex.split(cmd)[0] for cmd, _ in _examples()} == set(MAINS)
+
+
+@pytest.mark.parametrize(("command", "expected"), _examples(), ids=lambda v: str(v)[:60])
+def test_readme_example(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: str, expected: str
+) -> None:
+    monkeypatch.chdir(ROOT)
+    status = None
+    if command.endswith("; echo $?"):
+        command = command.removesuffix("; echo $?")
+        *lines, last = expected.rstrip("\n").splitlines()
+        status, expected = int(last), "".join(line + "\n" for line in lines)
+    argv = shlex.split(command)
+    code = MAINS[argv[0]](argv[1:])
+    out, err = capsys.readouterr()
+    assert out + err == expected
+    if status is not None:
+        assert code == status

@@ -53,3 +53,19 @@ def test_readme_example(
     assert out + err == expected
     if status is not None:
         assert code == status
+
+
+def test_readme_python_api_example(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Python API block runs, and the values its comments promise are the real ones."""
+    blocks = re.findall(r"```python\n(.*?)```", README, re.S)
+    block = next(b for b in blocks if "import npcore" in b)
+    monkeypatch.chdir(ROOT)
+    namespace: dict[str, object] = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    assert "DENIED: blocked by ingress to shop/db." in capsys.readouterr().out
+    for line in block.splitlines():
+        if "  # " in line and not line.lstrip().startswith("#"):
+            expression, promised = line.split("  # ", 1)
+            assert repr(eval(expression.strip(), namespace)) == promised.strip(), line

@@ -22,14 +22,17 @@ and pods that declare container ports but none that matches the port.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import NoReturn
 
-from npcore import KNOWN_CNIS, Cluster, External, Pod, Protocol, cni_info
+from npcore import KNOWN_CNIS, Cluster, External, Pod, cni_info
+from npcore.cli import ArgumentParser as _Parser
+from npcore.cli import UsageError
+from npcore.cli import external_argument as _external
+from npcore.cli import port_argument as _port
+from npcore.cli import protocol_argument as _protocol
 from npcore.errors import NpcoreError
 
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "all_pairs", "build_parser", "main"]
@@ -37,45 +40,6 @@ __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "all_pairs", "build_parser",
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 PROG = "npcore draw"
 FORMATS = ("png", "svg")
-
-
-class UsageError(Exception):
-    """Printed as ``npcore draw: error: ...``; exit status 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message}\n{self.format_usage().rstrip()}")
-
-
-def _port(text: str) -> int | str:
-    if text.isdigit():
-        number = int(text)
-        if not 1 <= number <= 65535:
-            raise argparse.ArgumentTypeError(f"port {number} is not between 1 and 65535")
-        return number
-    if not text or text.startswith("-"):
-        raise argparse.ArgumentTypeError(f"invalid port {text!r}: give a number or a port name")
-    return text
-
-
-def _protocol(text: str) -> str:
-    if text.upper() not in Protocol.__members__:
-        raise argparse.ArgumentTypeError(f"invalid protocol {text!r}: choose TCP, UDP or SCTP")
-    return text.upper()
-
-
-def _external(text: str) -> External:
-    name, sep, ip = text.partition("=")
-    if not sep or not name or not ip:
-        raise argparse.ArgumentTypeError(f"invalid --external {text!r}: write NAME=IP")
-    try:
-        ipaddress.ip_address(ip)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"invalid --external {text!r}: {ip!r} is not an IP address"
-        ) from None
-    return External(name, ip)
 
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:

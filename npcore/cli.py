@@ -34,7 +34,18 @@ from npcore.model import Protocol
 if TYPE_CHECKING:
     from npcore.load import LoadResult
 
-__all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
+__all__ = [
+    "EXIT_INVALID",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "ArgumentParser",
+    "UsageError",
+    "build_parser",
+    "external_argument",
+    "main",
+    "port_argument",
+    "protocol_argument",
+]
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -60,14 +71,14 @@ class _Streams:
 # --- argument parsing -----------------------------------------------------------------------
 
 
-class _Parser(argparse.ArgumentParser):
+class ArgumentParser(argparse.ArgumentParser):
     """argparse, raising :class:`UsageError` instead of exiting on an error."""
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message}\n{self.format_usage().rstrip()}")
 
 
-def _port(text: str) -> int | str:
+def port_argument(text: str) -> int | str:
     if text.isdigit():
         number = int(text)
         if not 1 <= number <= 65535:
@@ -78,7 +89,7 @@ def _port(text: str) -> int | str:
     return text
 
 
-def _protocol(text: str) -> Protocol:
+def protocol_argument(text: str) -> Protocol:
     try:
         return Protocol(text.upper())
     except ValueError:
@@ -87,7 +98,7 @@ def _protocol(text: str) -> Protocol:
         ) from None
 
 
-def _external(text: str) -> External:
+def external_argument(text: str) -> External:
     name, sep, ip = text.partition("=")
     if not sep or not name or not ip:
         raise argparse.ArgumentTypeError(f"invalid --external {text!r}: write NAME=IP")
@@ -111,7 +122,7 @@ def _add_cluster_options(parser: argparse.ArgumentParser, *, externals: bool = T
         parser.add_argument(
             "--external",
             action="append",
-            type=_external,
+            type=external_argument,
             default=[],
             metavar="NAME=IP",
             help="an endpoint outside the cluster (repeatable), e.g. internet=8.8.8.8",
@@ -124,7 +135,7 @@ def _add_format(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``npcore`` argument parser."""
-    parser = _Parser(
+    parser = ArgumentParser(
         prog=PROG,
         description="Check, evaluate and explain Kubernetes NetworkPolicy manifests.",
         epilog=(
@@ -151,10 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
         "pair of pods (and externals): for one port, or the allowed ports of each pair.",
     )
     matrix.add_argument("files", nargs="+", metavar="FILE", help=files_help)
-    matrix.add_argument("--port", type=_port, metavar="N|NAME", help="probe one port")
+    matrix.add_argument("--port", type=port_argument, metavar="N|NAME", help="probe one port")
     matrix.add_argument(
         "--protocol",
-        type=_protocol,
+        type=protocol_argument,
         default=None,
         metavar="TCP|UDP|SCTP",
         help="protocol of --port (default TCP)",
@@ -185,12 +196,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument(
         "--port",
-        type=_port,
+        type=port_argument,
         required=True,
         metavar="N|NAME",
         help="the port (a Service's port when --to names a Service)",
     )
-    explain.add_argument("--protocol", type=_protocol, default=Protocol.TCP, metavar="TCP|UDP|SCTP")
+    explain.add_argument(
+        "--protocol", type=protocol_argument, default=Protocol.TCP, metavar="TCP|UDP|SCTP"
+    )
     _add_cluster_options(explain)
     _add_format(explain)
 

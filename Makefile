@@ -23,7 +23,7 @@ system-deps:
 
 # 1. Install everything and open the course in JupyterLab.
 lab: install
-	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root,) lessons/01-traffic-direction.ipynb
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root,) --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/lessons/01-traffic-direction.ipynb
 
 lint: install
 	$(BIN)/ruff check .

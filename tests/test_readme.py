@@ -69,3 +69,25 @@ def test_readme_python_api_example(
         if "  # " in line and not line.lstrip().startswith("#"):
             expression, promised = line.split("  # ", 1)
             assert repr(eval(expression.strip(), namespace)) == promised.strip(), line
+
+
+def test_make_lab_opens_the_first_lesson() -> None:
+    """`make lab` serves the whole repository and lands on lesson 01 (the URL it prints
+    is the lesson's)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    dry_run = subprocess.run(
+        ["make", "-n", "-W", "pyproject.toml", "lab"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    command = dry_run.strip().splitlines()[-1]
+    assert "jupyter lab" in command
+    assert f'--ServerApp.root_dir="{ROOT}"' in command
+    assert "--LabApp.default_url=/lab/tree/lessons/01-traffic-direction.ipynb" in command
+    assert (ROOT / "lessons" / "01-traffic-direction.ipynb").is_file()

@@ -79,15 +79,22 @@ def test_make_lab_opens_the_first_lesson() -> None:
 
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
+    import os
+
+    # Run as its own make, not as a sub-make of `make test` (which would add
+    # "Entering/Leaving directory" lines and inherit flags).
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     dry_run = subprocess.run(
-        ["make", "-n", "-W", "pyproject.toml", "lab"],
+        ["make", "--no-print-directory", "-n", "-W", "pyproject.toml", "lab"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     ).stdout
-    command = dry_run.strip().splitlines()[-1]
-    assert "jupyter lab" in command
+    commands = [line for line in dry_run.splitlines() if "jupyter lab" in line]
+    assert len(commands) == 1, dry_run
+    command = commands[0]
     assert f'--ServerApp.root_dir="{ROOT}"' in command
     assert "--LabApp.default_url=/lab/tree/lessons/01-traffic-direction.ipynb" in command
     assert (ROOT / "lessons" / "01-traffic-direction.ipynb").is_file()

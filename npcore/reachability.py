@@ -20,13 +20,12 @@ import ipaddress
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from npcore.cluster import Cluster, External, Pod, resolve_named_port
+from npcore.cluster import Cluster, Pod, resolve_named_port
 from npcore.engine import Endpoint
 from npcore.ipblock import ipblock_networks
 from npcore.model import (
     IPBlock,
     LabelSelector,
-    NetworkPolicy,
     NetworkPolicyPeer,
     NetworkPolicyPort,
     PolicyType,
@@ -577,7 +576,3 @@ def connectivity_map(cluster: Cluster) -> ConnectivityMap:
         _cells=tuple(grid),
         _index={name: i for i, name in enumerate(names)},
     )
-
-
-# Keep the names of the value types importable from here for convenience.
-_ = (External, NetworkPolicy)

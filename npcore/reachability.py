@@ -360,7 +360,7 @@ def matrix(cluster: Cluster, port: int | str, protocol: Protocol = Protocol.TCP)
 
     egress_row: list[int] = []
     for cid in range(n):
-        isolating = compiled.isolating[PolicyType.EGRESS][cid] if compiled.isolating else []
+        isolating = compiled.isolating[PolicyType.EGRESS][cid]
         if not isolating:
             egress_row.append(all_classes)
         else:
@@ -370,7 +370,7 @@ def matrix(cluster: Cluster, port: int | str, protocol: Protocol = Protocol.TCP)
     by_sources: dict[int, int] = {}
     open_dsts = 0
     for cid in range(n):
-        isolating = compiled.isolating[PolicyType.INGRESS][cid] if compiled.isolating else []
+        isolating = compiled.isolating[PolicyType.INGRESS][cid]
         if not isolating:
             open_dsts |= 1 << cid
             continue
@@ -483,7 +483,7 @@ def connectivity_map(cluster: Cluster) -> ConnectivityMap:
         masks = []
         for cid in range(n):
             mask = 0
-            for p in compiled.isolating[direction][cid] if compiled.isolating else []:
+            for p in compiled.isolating[direction][cid]:
                 for r in compiled.policy_rules.get((p, direction), []):
                     mask |= 1 << r
             masks.append(mask)
@@ -512,9 +512,9 @@ def connectivity_map(cluster: Cluster) -> ConnectivityMap:
             union_cache[key] = cached
         return cached
 
-    egress_isolated = [bool(x) for x in compiled.isolating.get(PolicyType.EGRESS, [[]] * n)]
-    ingress_isolated = [bool(x) for x in compiled.isolating.get(PolicyType.INGRESS, [[]] * n)]
-    member = compiled.member or [0] * n
+    egress_isolated = [bool(x) for x in compiled.isolating[PolicyType.EGRESS]]
+    ingress_isolated = [bool(x) for x in compiled.isolating[PolicyType.INGRESS]]
+    member = compiled.member
     # A cell depends on its source only through (egress isolation, egress rules, the
     # rules whose peers contain it) and on its destination through (ingress isolation,
     # ingress rules, the rules whose peers contain it, its port list): decide each

@@ -31,7 +31,31 @@ from lessonkit.diagrams import Flow, FlowCanvas, FlowDiagram
 from npcore import KNOWN_CNIS, Cluster, NetworkPolicy, Protocol, cni_info, matrix
 from npcore.reachability import Matrix
 
-__all__ = ["FlowExplorer", "PolicyEditor", "message_html", "truth_table_html"]
+__all__ = ["FlowExplorer", "PolicyEditor", "error_excerpt", "message_html", "truth_table_html"]
+
+
+def error_excerpt(text: str, error: Any) -> str:
+    r"""One validation error as the learner needs it: the message, then its YAML line
+    with a caret under the column (when the error knows its line).
+
+    >>> from npcore.errors import FieldError
+    >>> print(error_excerpt("a: 1\nspec:\n  podSelecter: {}\n",
+    ...       FieldError("spec.podSelecter", "unknown field", file="p.yaml", line=3, column=3)))
+    p.yaml:3:3: spec.podSelecter: unknown field
+        3 |   podSelecter: {}
+          |   ^
+    """
+    message = str(error)
+    line = getattr(error, "line", None)
+    lines = text.splitlines()
+    if not isinstance(line, int) or not 1 <= line <= len(lines):
+        return message
+    column = getattr(error, "column", None)
+    number = f"{line:5d} | "
+    excerpt = f"{message}\n{number}{lines[line - 1]}"
+    if isinstance(column, int) and column >= 1:
+        excerpt += "\n" + " " * (len(number) - 2) + "| " + " " * (column - 1) + "^"
+    return excerpt
 
 
 def message_html(cluster: Cluster, diagram: FlowDiagram) -> str:
@@ -260,6 +284,7 @@ class PolicyEditor(_Panel):
         *,
         filename: str = "policy.yaml",
         title: str | None = None,
+        port: tuple[int | str, str] | None = None,
     ) -> None:
         super().__init__()
         self.base = cluster
@@ -277,9 +302,12 @@ class PolicyEditor(_Panel):
         self.error_list = W.HTML(value="")
         self.error_list.add_class("netpol-validation")
         ports = list(dict.fromkeys((f.port, f.protocol.upper()) for f in self.flows))
+        if port is not None and (port[0], port[1].upper()) not in ports:
+            ports.append((port[0], port[1].upper()))
+        first = (port[0], port[1].upper()) if port is not None else ports[0] if ports else None
         self.port = W.Dropdown(
-            options=[(f"{proto} {port}", (port, proto)) for port, proto in ports],
-            value=ports[0] if ports else None,
+            options=[(f"{proto} {number}", (number, proto)) for number, proto in ports],
+            value=first,
             description="Port",
         )
         self.truth_table = W.HTML(value="")
@@ -317,7 +345,11 @@ class PolicyEditor(_Panel):
             policies = parse_policies(self.editor.value, self.filename)
         except (ParseError, ValidationError) as error:
             self.errors = [str(e) for e in error.errors]
-            items = "".join(f"<li><code>{html.escape(e)}</code></li>" for e in self.errors)
+            text = self.editor.value
+            items = "".join(
+                f"<li>{_pre(error_excerpt(text, e), 'netpol-error-excerpt')}</li>"
+                for e in error.errors
+            )
             if self.diagram is None:  # never valid yet: show the scene on its own
                 kept = " The diagram shows the scene without the policies in the editor."
                 self._draw(self.cluster, self.flows, self.title)

@@ -544,6 +544,7 @@ class FixThisPolicy:
     broken_yaml: str
     goal: Sequence[Expect]
     description: str = "Fix the policy so that every goal below holds."
+    port: tuple[int | str, str] | None = None  # where the truth table opens
 
     @property
     def question(self) -> str:
@@ -582,7 +583,7 @@ class FixThisPolicy:
 
         from lessonkit.widgets import PolicyEditor
 
-        editor = PolicyEditor(self.cluster, list(self.flows), self.broken_yaml)
+        editor = PolicyEditor(self.cluster, list(self.flows), self.broken_yaml, port=self.port)
         goal = w.HTML("<b>" + html.escape(self.question).replace("\n", "<br>") + "</b>")
         button = w.Button(description="Check")
         feedback = w.HTML()
@@ -590,7 +591,11 @@ class FixThisPolicy:
         def on_click(_: Any) -> None:
             feedback.value = _feedback_html(*self.check(editor.editor.value))
 
+        def on_edit(_: Any) -> None:  # old feedback never outlives an edit
+            feedback.value = ""
+
         button.on_click(on_click)
+        editor.editor.observe(on_edit, names="value")
         return w.VBox([goal, _editor_widget(editor), button, feedback])
 
     def _ipython_display_(self) -> None:

@@ -2,17 +2,21 @@
 
 Rules of this file:
 
-* Every decision comes from :func:`npcore.is_allowed`; :func:`compute_diagram` is pure and
-  returns a :class:`FlowDiagram` value that the drawing, the text alternative and the
-  tests all read.
-* Allowed and denied are told apart by colour AND line style (Okabe-Ito palette, safe
-  for colour-blind readers): allowed is blue and solid, denied is vermillion and dashed.
-  The side that blocks a denied connection (the source's egress, the destination's
-  ingress, or both) carries a cross marker on its half of the arrow.
+* What is drawn is a :class:`~lessonkit.verdicts.FlowDiagram` (npcore's verdicts); the
+  drawing adds nothing of its own.  Allowed is blue and solid, denied vermillion and
+  dashed; the side that blocks a denied connection (the source's egress, the
+  destination's ingress, or both) carries a cross on its half of the arrow, and the
+  arrow's label says which side blocks.
 * Every pod shows two lamps, ``in`` and ``out``: filled when the pod is isolated for that
-  direction, hollow when it is not (fill, not colour, carries the meaning).
-* On a CNI that does not enforce NetworkPolicy a banner says so, and every arrow is
-  allowed, as it is in such a cluster.
+  direction, hollow when it is not (fill, not colour, carries the meaning).  On a CNI that
+  does not enforce NetworkPolicy a banner says so, every arrow is allowed, and the lamps
+  give way to the words "not enforced": the picture never contradicts its banner.
+* Nothing overlaps: labels sit beside their arrow (never on it), so every arrow keeps a
+  visible shaft; tests/test_diagrams.py renders every diagram the course makes and fails
+  on overlapping text, on text over a cross or a lamp, and on an arrow too short to see.
+* One size for every diagram: the same scale (inches per layout unit) and, for scenes up
+  to :data:`_PER_ROW` pods a row, the same width (:data:`WIDTH_INCHES`).  Title, banner
+  and legend live inside the axes, in bands reserved for them, so nothing is cut.
 * Plot helpers take an ``ax``.  Rendering to bytes uses a bare :class:`Figure` with the
   Agg canvas, so nothing here depends on pyplot or on the notebook's backend.
 """
@@ -22,8 +26,10 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -31,239 +37,67 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.path import Path
 
-from npcore import Cluster, Connection, External, Pod, PolicyType, Protocol, is_allowed
-from npcore.engine import policy_selects
-from npcore.explain import explain_text
+from lessonkit.verdicts import (
+    ALLOWED_COLOR,
+    ALLOWED_STYLE,
+    DENIED_COLOR,
+    DENIED_STYLE,
+    Arrow,
+    Flow,
+    FlowDiagram,
+    compute_diagram,
+    connection_for,
+    isolation,
+)
+from npcore import Cluster, Pod
 
 __all__ = [
     "ALLOWED_COLOR",
     "ALLOWED_STYLE",
     "DENIED_COLOR",
     "DENIED_STYLE",
+    "WIDTH_INCHES",
     "Arrow",
     "Flow",
     "FlowCanvas",
     "FlowDiagram",
+    "FlowPicture",
     "compute_diagram",
+    "connection_for",
     "draw_flows",
     "draw_matrix",
     "flow_figure",
     "isolation",
+    "picture",
     "render",
     "render_png",
     "render_svg",
 ]
 
-# Okabe-Ito palette (Okabe & Ito, "Color Universal Design").
-ALLOWED_COLOR = "#0072B2"  # blue
-DENIED_COLOR = "#D55E00"  # vermillion
 BANNER_COLOR = "#F0E442"  # yellow
 POD_FILL = "#E8F1FA"
 EXTERNAL_FILL = "#FFF3D1"
 NAMESPACE_FILL = "#F4F4F4"
 LAMP_ON = "#222222"
-ALLOWED_STYLE = "-"
-DENIED_STYLE = "--"
+MUTED = "#666666"
 
 # Layout, in data units.
-_BOX_W, _BOX_H = 1.7, 1.0
-_COL_STEP, _ROW_STEP = 2.5, 1.7
-_PER_ROW = 5
+_BOX_W, _BOX_H = 1.7, 1.1
+_COL_STEP, _ROW_STEP = 3.4, 2.3
+_PER_ROW = 4
 _NS_PAD = 0.45
-_NS_HEADER = 0.45
-_NS_GAP = 0.5
+_NS_HEADER = 0.9
+_NS_GAP = 0.6
 _EXTERNAL_X = 0.0
-_CLUSTER_X = 3.2
+_CLUSTER_X = 3.9
+_TITLE_BAND = 0.7
+_BANNER_BAND = 0.7
+_LEGEND_BAND = 0.8
+_LABEL_GAP = 0.08  # between an arrow and its label
 
-
-@dataclass(frozen=True)
-class Flow:
-    """A connection to draw: ``src`` and ``dst`` are npcore peer names (``ns/pod`` or an
-    external's name); ``port`` is a number or a named container port of ``dst``."""
-
-    src: str
-    dst: str
-    port: int | str
-    protocol: str = "TCP"
-    label: str | None = None
-
-    @classmethod
-    def parse(
-        cls, text: str, default_port: int | str | None = None, default_protocol: str = "TCP"
-    ) -> Flow:
-        """``SRC:DST[:PORT[/PROTOCOL]]``, as ``npcore-draw --flow`` takes it.
-
-        >>> Flow.parse("user:shop/web:80")
-        Flow(src='user', dst='shop/web', port=80, protocol='TCP', label=None)
-        >>> Flow.parse("shop/web:shop/db:mysql/tcp")
-        Flow(src='shop/web', dst='shop/db', port='mysql', protocol='TCP', label=None)
-        """
-        parts = text.split(":")
-        if len(parts) not in (2, 3) or not all(parts[:2]):
-            raise ValueError(f"flow {text!r}: expected SRC:DST or SRC:DST:PORT[/PROTOCOL]")
-        protocol = default_protocol.upper()
-        port: int | str | None = default_port
-        if len(parts) == 3:
-            port_text, _, proto_text = parts[2].partition("/")
-            if proto_text:
-                protocol = proto_text.upper()
-            port = int(port_text) if port_text.isdigit() else port_text
-            if not port_text:
-                raise ValueError(f"flow {text!r}: empty port")
-        if port is None:
-            raise ValueError(f"flow {text!r}: no port (give SRC:DST:PORT or --port)")
-        if protocol not in Protocol.__members__:
-            raise ValueError(f"flow {text!r}: protocol must be TCP, UDP or SCTP")
-        return cls(parts[0], parts[1], port, protocol)
-
-    @property
-    def name(self) -> str:
-        """``src -> dst PROTO PORT`` (plus the label, if any)."""
-        text = f"{self.src} -> {self.dst} {self.protocol} {self.port}"
-        return f"{text} ({self.label})" if self.label else text
-
-
-@dataclass(frozen=True)
-class Arrow:
-    """One flow and its verdict, as drawn."""
-
-    flow: Flow
-    allowed: bool
-    blocked_by: tuple[str, ...]  # subset of ("egress", "ingress"); empty if allowed
-    color: str
-    linestyle: str
-    explanation: str
-    policy_allows: bool = True
-    port: int | None = None  # the resolved port number (None: named port undefined)
-
-    def line(self, cni: str = "") -> str:
-        """The text-alternative line for this arrow."""
-        src, dst = self.flow.src, self.flow.dst
-        port = f"{self.flow.port}"
-        if isinstance(self.flow.port, str) and self.port is not None:
-            port = f"{self.flow.port} ({self.port})"
-        head = f"{src} -> {dst} {self.flow.protocol} {port}"
-        if self.flow.label:
-            head = f"{head} [{self.flow.label}]"
-        if self.allowed:
-            if not self.policy_allows:
-                return f"{head}: ALLOWED (policies would deny it, but {cni} does not enforce them)"
-            return f"{head}: ALLOWED"
-        if self.port is None:
-            return f"{head}: DENIED (no port named {self.flow.port!r} on {dst})"
-        sides = []
-        if "egress" in self.blocked_by:
-            sides.append(f"egress of {src}")
-        if "ingress" in self.blocked_by:
-            sides.append(f"ingress of {dst}")
-        return f"{head}: DENIED ({' and '.join(sides)})"
-
-
-@dataclass(frozen=True)
-class FlowDiagram:
-    """What a flow diagram shows: the arrows, the CNI, and which pods are isolated."""
-
-    arrows: tuple[Arrow, ...]
-    enforced: bool
-    cni: str
-    isolated: dict[str, tuple[bool, bool]] = field(default_factory=dict)  # (ingress, egress)
-
-    def text(self) -> str:
-        """The text alternative: one line per arrow, the isolated pods, then the CNI."""
-        lines = [a.line(self.cni) for a in self.arrows]
-        for pod, (ingress, egress) in self.isolated.items():
-            sides = [d for d, on in (("ingress", ingress), ("egress", egress)) if on]
-            if sides:
-                lines.append(f"{pod} is isolated for {' and '.join(sides)}")
-        if self.enforced:
-            lines.append(f"CNI: {self.cni} (enforces NetworkPolicy)")
-        else:
-            lines.append(
-                f"CNI: {self.cni}: policies NOT enforced by {self.cni}; every connection is allowed"
-            )
-        return "\n".join(lines)
-
-    def arrow(self, src: str, dst: str) -> Arrow:
-        """The first arrow from ``src`` to ``dst``; ``KeyError`` if there is none."""
-        for a in self.arrows:
-            if a.flow.src == src and a.flow.dst == dst:
-                return a
-        raise KeyError(f"{src} -> {dst}")
-
-    @property
-    def summary(self) -> str:
-        """``3 of 4 connections allowed``."""
-        allowed = sum(a.allowed for a in self.arrows)
-        return f"{allowed} of {len(self.arrows)} connections allowed"
-
-
-# --- deciding -----------------------------------------------------------------------------
-
-
-def _peer(cluster: Cluster, name: str) -> Pod | External:
-    try:
-        return cluster.pod(name) if "/" in name else cluster.external(name)
-    except KeyError:
-        known = ", ".join(p.key for p in cluster.peers()) or "none"
-        raise ValueError(f"unknown peer {name!r} in a flow; known peers: {known}") from None
-
-
-def connection_for(cluster: Cluster, flow: Flow) -> Connection:
-    """The npcore Connection a flow stands for."""
-    try:
-        protocol = Protocol(flow.protocol.upper())
-    except ValueError:
-        raise ValueError(
-            f"flow {flow.name}: protocol must be TCP, UDP or SCTP, not {flow.protocol!r}"
-        ) from None
-    return Connection(_peer(cluster, flow.src), _peer(cluster, flow.dst), flow.port, protocol)
-
-
-def isolation(cluster: Cluster) -> dict[str, tuple[bool, bool]]:
-    """``pod -> (isolated for ingress, isolated for egress)`` for every pod."""
-    out: dict[str, tuple[bool, bool]] = {}
-    for pod in cluster.pods:
-        ingress = egress = False
-        for policy in cluster.policies:
-            if not policy_selects(policy, pod):
-                continue
-            types = policy.effective_policy_types()
-            ingress = ingress or PolicyType.INGRESS in types
-            egress = egress or PolicyType.EGRESS in types
-        out[pod.key] = (ingress, egress)
-    return out
-
-
-def arrow_for(cluster: Cluster, flow: Flow) -> Arrow:
-    """Decide one flow with npcore and describe how to draw it."""
-    verdict = is_allowed(cluster, connection_for(cluster, flow))
-    blocked: tuple[str, ...] = ()
-    if not verdict.allowed and verdict.port is not None:
-        blocked = tuple(
-            side
-            for side, dv in (("egress", verdict.egress), ("ingress", verdict.ingress))
-            if not dv.allowed
-        )
-    return Arrow(
-        flow=flow,
-        allowed=verdict.allowed,
-        blocked_by=blocked,
-        color=ALLOWED_COLOR if verdict.allowed else DENIED_COLOR,
-        linestyle=ALLOWED_STYLE if verdict.allowed else DENIED_STYLE,
-        explanation=explain_text(verdict),
-        policy_allows=verdict.policy_allows,
-        port=verdict.port,
-    )
-
-
-def compute_diagram(cluster: Cluster, flows: Iterable[Flow]) -> FlowDiagram:
-    """Decide every flow; pure (no drawing)."""
-    return FlowDiagram(
-        arrows=tuple(arrow_for(cluster, f) for f in flows),
-        enforced=cluster.enforced,
-        cni=cluster.cni,
-        isolated=isolation(cluster),
-    )
+# One scale and one width for every diagram.
+SCALE = 0.78  # inches per layout unit
+WIDTH_INCHES = 11.0
 
 
 # --- layout -------------------------------------------------------------------------------
@@ -272,17 +106,18 @@ def compute_diagram(cluster: Cluster, flows: Iterable[Flow]) -> FlowDiagram:
 @dataclass(frozen=True)
 class _Layout:
     centers: dict[str, tuple[float, float]]
-    namespaces: tuple[tuple[str, float, float, float, float], ...]  # name, x0, y0, x1, y1
+    bands: tuple[tuple[str, float, float, float, float], ...]  # header, x0, y0, x1, y1
     xlim: tuple[float, float]
     ylim: tuple[float, float]
 
 
-def _layout(cluster: Cluster, flows: Sequence[Flow]) -> _Layout:
-    """Externals in a column on the left; each namespace a band of pods on the right."""
+def _namespace_bands(
+    cluster: Cluster, centers: dict[str, tuple[float, float]]
+) -> tuple[list[tuple[str, float, float, float, float]], int]:
+    """Each namespace a band of pods (at most ``_PER_ROW`` a row), top to bottom."""
     by_ns: dict[str, list[Pod]] = {}
     for pod in cluster.pods:
         by_ns.setdefault(pod.namespace, []).append(pod)
-    centers: dict[str, tuple[float, float]] = {}
     bands: list[tuple[str, float, float, float, float]] = []
     y_top = 0.0
     widest = 1
@@ -290,30 +125,48 @@ def _layout(cluster: Cluster, flows: Sequence[Flow]) -> _Layout:
         per_row = min(len(pods), _PER_ROW)
         widest = max(widest, per_row)
         rows = math.ceil(len(pods) / per_row)
-        y0 = y_top - _NS_HEADER - _NS_PAD - _BOX_H / 2
+        y0 = y_top - _NS_HEADER - _BOX_H / 2
         for i, pod in enumerate(pods):
             row, col = divmod(i, per_row)
             centers[pod.key] = (_CLUSTER_X + col * _COL_STEP, y0 - row * _ROW_STEP)
         y_bottom = y0 - (rows - 1) * _ROW_STEP - _BOX_H / 2 - _NS_PAD
         x1 = _CLUSTER_X + (per_row - 1) * _COL_STEP + _BOX_W / 2 + _NS_PAD
-        bands.append((ns, _CLUSTER_X - _BOX_W / 2 - _NS_PAD, y_bottom, x1, y_top))
+        bands.append((f"namespace {ns}", _CLUSTER_X - _BOX_W / 2 - _NS_PAD, y_bottom, x1, y_top))
         y_top = y_bottom - _NS_GAP
+    return bands, widest
+
+
+def _layout(cluster: Cluster, flows: Sequence[Flow]) -> _Layout:
+    """Externals in a band on the left ("outside the cluster"); each namespace a band of
+    pods on the right; reserved bands for the title and banner (top) and legend (bottom)."""
+    centers: dict[str, tuple[float, float]] = {}
+    bands, widest = _namespace_bands(cluster, centers)
     cluster_bottom = min((b[2] for b in bands), default=-_ROW_STEP)
     externals = list(cluster.externals)
     if externals:
-        span = (len(externals) - 1) * _ROW_STEP
-        mid = cluster_bottom / 2
+        top = -_NS_HEADER - _BOX_H / 2
         for i, ext in enumerate(externals):
-            centers[ext.key] = (_EXTERNAL_X, mid + span / 2 - i * _ROW_STEP)
-    ys = [c[1] for c in centers.values()] or [0.0]
-    top = max(0.0, max(ys) + _BOX_H)
-    bottom = min(cluster_bottom, min(ys) - _BOX_H)
-    x_right = _CLUSTER_X + (widest - 1) * _COL_STEP + _BOX_W / 2 + _NS_PAD + 0.8
-    x_left = (_EXTERNAL_X if externals else _CLUSTER_X) - _BOX_W / 2 - 0.5
-    return _Layout(centers, tuple(bands), (x_left, x_right), (bottom - 0.4, top + 0.9))
+            centers[ext.key] = (_EXTERNAL_X, top - i * _ROW_STEP)
+        bottom = top - (len(externals) - 1) * _ROW_STEP - _BOX_H / 2 - _NS_PAD
+        x0, x1 = _EXTERNAL_X - _BOX_W / 2 - _NS_PAD, _EXTERNAL_X + _BOX_W / 2 + _NS_PAD
+        bands.append(("outside the cluster", x0, bottom, x1, 0.0))
+        cluster_bottom = min(cluster_bottom, bottom)
+    x_right = _CLUSTER_X + (widest - 1) * _COL_STEP + _BOX_W / 2 + _NS_PAD + 0.4
+    x_left = (_EXTERNAL_X if externals else _CLUSTER_X) - _BOX_W / 2 - _NS_PAD - 0.4
+    width = max(x_right - x_left, WIDTH_INCHES / SCALE)
+    middle = (x_left + x_right) / 2
+    xlim = (middle - width / 2, middle + width / 2)
+    draft = _Layout(centers, tuple(bands), xlim, (0.0, 0.0))
+    # room above the highest arrow for its label (three lines at most)
+    highest = max((y for c in _curves(draft, flows) for _, y in c.points(20)), default=0.0)
+    top = max(0.3, highest + _LABEL_GAP + 0.55)
+    ylim = (cluster_bottom - 0.3 - _LEGEND_BAND, top + _BANNER_BAND + _TITLE_BAND)
+    return _Layout(centers, tuple(bands), xlim, ylim)
 
 
-def _bezier(p0: tuple[float, float], c: tuple[float, float], p2: tuple[float, float], t: float):
+def _bezier(
+    p0: tuple[float, float], c: tuple[float, float], p2: tuple[float, float], t: float
+) -> tuple[float, float]:
     u = 1 - t
     return (
         u * u * p0[0] + 2 * u * t * c[0] + t * t * p2[0],
@@ -321,7 +174,7 @@ def _bezier(p0: tuple[float, float], c: tuple[float, float], p2: tuple[float, fl
     )
 
 
-def _inside(point: tuple[float, float], center: tuple[float, float], pad: float = 0.06) -> bool:
+def _inside(point: tuple[float, float], center: tuple[float, float], pad: float = 0.08) -> bool:
     return (
         abs(point[0] - center[0]) <= _BOX_W / 2 + pad
         and abs(point[1] - center[1]) <= _BOX_H / 2 + pad
@@ -333,27 +186,27 @@ class _Curve:
     start: tuple[float, float]
     control: tuple[float, float]
     end: tuple[float, float]
+    label_t: float = 0.5  # where along the arrow its label sits
+    label_side: int = 1  # 1: on the outer side of the bend, -1: on the inner side
 
     def at(self, t: float) -> tuple[float, float]:
         return _bezier(self.start, self.control, self.end, t)
 
+    def points(self, n: int = 60) -> list[tuple[float, float]]:
+        return [self.at(i / n) for i in range(n + 1)]
 
-def _curve(a: tuple[float, float], b: tuple[float, float], rad: float) -> _Curve:
-    """The part of an arc from box ``a`` to box ``b`` outside both boxes."""
-    dx, dy = b[0] - a[0], b[1] - a[1]
-    mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
-    c = (mid[0] + rad * dy, mid[1] - rad * dx)
+
+def _clip(a: tuple[float, float], c: tuple[float, float], b: tuple[float, float]) -> _Curve:
+    """The part of the quadratic curve a-c-b outside the boxes centred at a and b."""
     steps = 120
     t0, t1 = 0.0, 1.0
     for i in range(steps + 1):
-        t = i / steps
-        if not _inside(_bezier(a, c, b, t), a):
-            t0 = t
+        if not _inside(_bezier(a, c, b, i / steps), a):
+            t0 = i / steps
             break
     for i in range(steps, -1, -1):
-        t = i / steps
-        if not _inside(_bezier(a, c, b, t), b):
-            t1 = t
+        if not _inside(_bezier(a, c, b, i / steps), b):
+            t1 = i / steps
             break
     if t1 <= t0:
         t0, t1 = 0.0, 1.0
@@ -365,10 +218,144 @@ def _curve(a: tuple[float, float], b: tuple[float, float], rad: float) -> _Curve
     return _Curve(blossom(t0, t0), blossom(t0, t1), blossom(t1, t1))
 
 
+def _curve(a: tuple[float, float], b: tuple[float, float], rad: float) -> _Curve:
+    """An arc from box ``a`` to box ``b`` (bent by ``rad``), outside both boxes."""
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+    return _clip(a, (mid[0] + rad * dy, mid[1] - rad * dx), b)
+
+
+def _box_hits(curve: _Curve, boxes: Sequence[tuple[float, float]]) -> int:
+    """How many sample points of ``curve`` fall inside a box other than its own ends."""
+    return sum(
+        1 for point in curve.points(40) for center in boxes if _inside(point, center, pad=0.15)
+    )
+
+
+def _arc(a: tuple[float, float], b: tuple[float, float], rad: float, others: list) -> _Curve:
+    """The arc from ``a`` to ``b`` that crosses the fewest other boxes: bent by ``rad``,
+    bent the other way, or bent more."""
+    candidates = [_curve(a, b, r) for r in (-rad, rad, -1.7 * rad, 1.7 * rad, -2.4 * rad)]
+    return min(candidates, key=lambda c: _box_hits(c, others))
+
+
+def _curves(layout: _Layout, flows: Sequence[Flow]) -> list[_Curve]:
+    """The path of each flow's arrow (several flows between one pair bend apart), and
+    where its label sits: the spot nearest the middle that covers no box or label."""
+    seen: dict[tuple[str, str], int] = {}
+    curves = []
+    taken: list[tuple[float, float, float, float]] = [
+        (x - _BOX_W / 2 - 0.05, y - _BOX_H / 2 - 0.05, x + _BOX_W / 2 + 0.05, y + _BOX_H / 2 + 0.05)
+        for x, y in layout.centers.values()
+    ]
+    taken += [_header_rect(band) for band in layout.bands]
+    for flow in flows:
+        a, b = layout.centers[flow.src], layout.centers[flow.dst]
+        key = (flow.src, flow.dst)
+        k = seen.get(key, 0)
+        seen[key] = k + 1
+        if key[0] == key[1]:  # a pod to itself: a loop above the box
+            start = (a[0] - 0.4, a[1] + _BOX_H / 2)
+            end = (a[0] + 0.4, a[1] + _BOX_H / 2)
+            curve = _Curve(start, (a[0], a[1] + _BOX_H / 2 + 1.1 + 0.35 * k), end)
+        else:
+            # neighbours bend a little; longer arrows rise above the neighbours' labels
+            span = math.hypot(b[0] - a[0], b[1] - a[1])
+            near = max(_COL_STEP, _CLUSTER_X - _EXTERNAL_X) + 0.01
+            rad = (0.22 if span <= near else max(0.22, 3.3 / span)) + 0.16 * k
+            others = [c for name, c in layout.centers.items() if name not in key]
+            curve = _arc(a, b, rad, others)
+        crosses = [_cross_rect(curve.at(t)) for t in _CROSS_AT.values()]
+        spot, side = _label_spot(curve, [*taken, *crosses])
+        taken += [_label_rect(curve, spot, side), *crosses]
+        curves.append(_Curve(curve.start, curve.control, curve.end, spot, side))
+    return curves
+
+
+def _header_anchor(band: tuple[str, float, float, float, float]) -> tuple[float, float, str]:
+    """Where a band's header goes: namespaces top right (arrows arrive from the left and
+    from above), the outside world bottom left (its arrows leave to the right)."""
+    header, x0, y0, x1, y1 = band
+    if header.startswith("namespace "):
+        return x1 - 0.15, y1 - 0.22, "right"
+    return x0 + 0.15, y0 + 0.22, "left"
+
+
+def _header_rect(band: tuple[str, float, float, float, float]) -> tuple[float, float, float, float]:
+    x, y, ha = _header_anchor(band)
+    width = 0.1 * len(band[0])
+    x0 = x - width if ha == "right" else x
+    return (x0, y - 0.2, x0 + width, y + 0.2)
+
+
+# Where a blocked side's cross sits along its arrow.
+_CROSS_AT = {"egress": 0.25, "ingress": 0.75}
+
+
+def _cross_rect(point: tuple[float, float]) -> tuple[float, float, float, float]:
+    return (point[0] - 0.13, point[1] - 0.13, point[0] + 0.13, point[1] + 0.13)
+
+
+# A label is at most three lines of about 24 characters (7 pt): its size in layout units.
+_LABEL_W, _LABEL_H = 1.75, 0.5
+
+
+def _label_rect(curve: _Curve, t: float, side: int) -> tuple[float, float, float, float]:
+    x, y, ha, va = _label_anchor(curve, t, side)
+    x0 = {"left": x, "right": x - _LABEL_W, "center": x - _LABEL_W / 2}[ha]
+    y0 = {"bottom": y, "top": y - _LABEL_H, "center": y - _LABEL_H / 2}[va]
+    return (x0, y0, x0 + _LABEL_W, y0 + _LABEL_H)
+
+
+def _label_spot(
+    curve: _Curve, taken: Sequence[tuple[float, float, float, float]]
+) -> tuple[float, int]:
+    """The place along ``curve`` (and the side) nearest its middle, outer side first,
+    where the label covers the least of what is already placed (usually nothing)."""
+
+    def clash(t: float, side: int) -> float:
+        x0, y0, x1, y1 = _label_rect(curve, t, side)
+        return sum(
+            max(0.0, min(x1, b[2]) - max(x0, b[0])) * max(0.0, min(y1, b[3]) - max(y0, b[1]))
+            for b in taken
+        )
+
+    spots = [(t, s) for t in (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82) for s in (1, -1)]
+    return min(spots, key=lambda ts: (round(clash(*ts), 3), ts[1] < 0, abs(ts[0] - 0.5)))
+
+
+def _label_anchor(
+    curve: _Curve, t: float | None = None, side: int | None = None
+) -> tuple[float, float, str, str]:
+    """Where an arrow's label goes: beside the arrow (at ``t``, by default the curve's
+    ``label_t``), on its outer side (away from the chord), so it never hides the shaft."""
+    at = curve.label_t if t is None else t
+    mx, my = curve.at(at)
+    (x0, y0), (cx, cy), (x2, y2) = curve.start, curve.control, curve.end
+    tx = 2 * (1 - at) * (cx - x0) + 2 * at * (x2 - cx)  # the tangent at ``at``
+    ty = 2 * (1 - at) * (cy - y0) + 2 * at * (y2 - cy)
+    nx, ny = -ty, tx
+    bulge = (cx - (x0 + x2) / 2, cy - (y0 + y2) / 2)  # towards the outer side
+    if bulge[0] * nx + bulge[1] * ny < 0 or (
+        math.hypot(*bulge) < 1e-6 and (ny < 0 or (ny == 0 and nx < 0))
+    ):
+        nx, ny = -nx, -ny
+    if (curve.label_side if side is None else side) < 0:
+        nx, ny = -nx, -ny
+    norm = math.hypot(nx, ny) or 1.0
+    nx, ny = nx / norm, ny / norm
+    x, y = mx + nx * _LABEL_GAP, my + ny * _LABEL_GAP
+    if abs(ny) >= abs(nx):
+        return x, y, "center", "bottom" if ny > 0 else "top"
+    return x, y, "left" if nx > 0 else "right", "center"
+
+
 # --- drawing ------------------------------------------------------------------------------
 
 
-def _draw_box(ax: Axes, key: str, center: tuple[float, float], title: str, sub: str, *, fill: str):
+def _draw_box(
+    ax: Axes, key: str, center: tuple[float, float], title: str, sub: str, *, fill: str
+) -> None:
     x, y = center
     ax.add_artist(
         FancyBboxPatch(
@@ -383,25 +370,36 @@ def _draw_box(ax: Axes, key: str, center: tuple[float, float], title: str, sub: 
             zorder=3,
         )
     )
-    ax.text(x, y + 0.24, title, ha="center", va="center", fontsize=9, weight="bold", zorder=4)
-    ax.text(x, y - 0.02, sub, ha="center", va="center", fontsize=7, color="#444444", zorder=4)
+    ax.text(x, y + 0.28, title, ha="center", va="center", fontsize=9, weight="bold", zorder=4)
+    ax.text(x, y + 0.0, sub, ha="center", va="center", fontsize=7, color="#444444", zorder=4)
 
 
 def _lamp_positions(center: tuple[float, float]) -> tuple[tuple[float, float], ...]:
     x, y = center
-    return ((x - 0.42, y - 0.3), (x + 0.12, y - 0.3))
+    return ((x - 0.5, y - 0.3), (x + 0.14, y - 0.3))
 
 
-def _draw_lamp_labels(ax: Axes, center: tuple[float, float]) -> None:
-    for (lx, ly), label in zip(_lamp_positions(center), ("in", "out"), strict=True):
-        ax.text(lx + 0.1, ly, label, fontsize=6.5, va="center", ha="left", zorder=4)
-
-
-def _draw_lamps(ax: Axes, key: str, center: tuple[float, float], ingress: bool, egress: bool):
-    """Two lamps: filled when the pod is isolated for that direction, hollow when not."""
-    for (lx, ly), label, on in zip(
-        _lamp_positions(center), ("in", "out"), (ingress, egress), strict=True
-    ):
+def _draw_lamps(
+    ax: Axes, key: str, center: tuple[float, float], isolated: tuple[bool, bool], enforced: bool
+) -> None:
+    """Two lamps, filled when the pod is isolated for that direction, hollow when not;
+    on a CNI that does not enforce policies, the words "not enforced" instead."""
+    if not enforced:
+        x, y = center
+        ax.text(
+            x,
+            y - 0.3,
+            "not enforced",
+            ha="center",
+            va="center",
+            fontsize=6.5,
+            style="italic",
+            color=MUTED,
+            gid=f"lamp:{key}:not-enforced",
+            zorder=5,
+        )
+        return
+    for (lx, ly), label, on in zip(_lamp_positions(center), ("in", "out"), isolated, strict=True):
         ax.add_artist(
             Line2D(
                 [lx],
@@ -415,6 +413,7 @@ def _draw_lamps(ax: Axes, key: str, center: tuple[float, float], ingress: bool, 
                 zorder=5,
             )
         )
+        ax.text(lx + 0.14, ly, label, fontsize=6.5, va="center", ha="left", zorder=5)
 
 
 def _pod_subtitle(pod: Pod) -> str:
@@ -435,35 +434,27 @@ def draw_flows(
     """Draw ``flows`` on ``ax`` as npcore decides them on ``cluster``; return the diagram.
 
     Artists carry ``gid`` values that name what they show (``arrow:SRC->DST:PORT``,
-    ``block:egress:SRC->DST:PORT``, ``lamp:POD:in:on``, ``banner``) so tests and tools
-    can find them.
+    ``block:egress:SRC->DST:PORT``, ``label:SRC->DST:PORT``, ``lamp:POD:in:on``,
+    ``lamp:POD:not-enforced``, ``banner``) so tests and tools can find them.
     """
     flow_list = list(flows)
     diagram = compute_diagram(cluster, flow_list)
     layout = _layout(cluster, flow_list)
     curves = _curves(layout, flow_list)
-    _draw_scene(ax, cluster, layout, title=title, legend=legend, banner_room=not diagram.enforced)
+    _draw_scene(ax, cluster, layout, title=title, legend=legend)
     _draw_verdicts(ax, cluster, layout, diagram, curves)
     return diagram
 
 
 def _draw_scene(
-    ax: Axes,
-    cluster: Cluster,
-    layout: _Layout,
-    *,
-    title: str | None,
-    legend: bool,
-    banner_room: bool,
+    ax: Axes, cluster: Cluster, layout: _Layout, *, title: str | None, legend: bool
 ) -> None:
-    """What does not depend on policies or the CNI: namespaces, boxes, the lamps'
-    labels, the legend, the title."""
+    """What does not depend on policies or the CNI: bands, boxes, the legend, the title."""
     ax.set_xlim(*layout.xlim)
-    bottom, top = layout.ylim
-    ax.set_ylim(bottom, top if banner_room else top - 0.5)
+    ax.set_ylim(*layout.ylim)
     ax.set_aspect("equal")
     ax.axis("off")
-    for ns, x0, y0, x1, y1 in layout.namespaces:
+    for header, x0, y0, x1, y1 in layout.bands:
         ax.add_artist(
             FancyBboxPatch(
                 (x0, y0),
@@ -474,45 +465,51 @@ def _draw_scene(
                 edgecolor="#888888",
                 linewidth=1,
                 linestyle=":",
-                gid=f"namespace:{ns}",
+                gid=f"band:{header}",
                 zorder=1,
             )
         )
-        ax.text(x0 + 0.15, y1 - 0.25, f"namespace {ns}", fontsize=9, style="italic", zorder=2)
+        hx, hy, ha = _header_anchor((header, x0, y0, x1, y1))
+        ax.text(hx, hy, header, fontsize=9, style="italic", ha=ha, va="center", zorder=2)
     for pod in cluster.pods:
         _draw_box(ax, pod.key, layout.centers[pod.key], pod.name, _pod_subtitle(pod), fill=POD_FILL)
-        _draw_lamp_labels(ax, layout.centers[pod.key])
     for ext in cluster.externals:
         _draw_box(ax, ext.key, layout.centers[ext.key], ext.name, ext.ip, fill=EXTERNAL_FILL)
-    if cluster.externals:
-        top = max(layout.centers[e.key][1] for e in cluster.externals)
-        ax.text(
-            _EXTERNAL_X, top + _BOX_H / 2 + 0.25, "outside the cluster", ha="center", fontsize=8
-        )
     if title:
-        ax.set_title(title, fontsize=11)
+        ax.text(
+            0.5,
+            1 - 0.15 / (layout.ylim[1] - layout.ylim[0]),
+            title,
+            transform=ax.transAxes,
+            ha="center",
+            va="top",
+            fontsize=11,
+            gid="title",
+            zorder=2,
+        )
     if legend:
-        _legend(ax)
+        _legend(ax, layout)
 
 
 def _draw_verdicts(
     ax: Axes, cluster: Cluster, layout: _Layout, diagram: FlowDiagram, curves: Sequence[_Curve]
 ) -> None:
-    """What the policies and the CNI decide: lamps, arrows, blocking marks, the banner.
+    """What the policies and the CNI decide: lamps, arrows, labels, crosses, the banner.
 
     Everything here has a zorder above everything :func:`_draw_scene` draws, so a
     :class:`FlowCanvas` can draw it over a cached picture of the scene.
     """
     for pod in cluster.pods:
-        ingress, egress = diagram.isolated.get(pod.key, (False, False))
-        _draw_lamps(ax, pod.key, layout.centers[pod.key], ingress, egress)
+        isolated = diagram.isolated.get(pod.key, (False, False))
+        _draw_lamps(ax, pod.key, layout.centers[pod.key], isolated, diagram.enforced)
     for arrow, curve in zip(diagram.arrows, curves, strict=True):
         _draw_arrow(ax, arrow, curve)
         _draw_flow_label(ax, arrow, curve)
     if not diagram.enforced:
+        height = layout.ylim[1] - layout.ylim[0]
         ax.text(
             0.5,
-            0.985,
+            1 - (_TITLE_BAND + 0.1) / height,
             f"Policies NOT enforced by {diagram.cni}: every connection is allowed",
             transform=ax.transAxes,
             ha="center",
@@ -525,43 +522,37 @@ def _draw_verdicts(
         )
 
 
-def _curves(layout: _Layout, flows: Sequence[Flow]) -> list[_Curve]:
-    """The path of each flow's arrow; several flows between one pair bend apart."""
-    seen: dict[tuple[str, str], int] = {}
-    curves = []
-    for flow in flows:
-        a, b = layout.centers[flow.src], layout.centers[flow.dst]
-        key = (flow.src, flow.dst)
-        k = seen.get(key, 0)
-        seen[key] = k + 1
-        if key[0] == key[1]:
-            # A pod to itself: a small loop above the box.
-            a = (a[0] - 0.35, a[1] + _BOX_H / 2)
-            b = (b[0] + 0.35, b[1] + _BOX_H / 2)
-            curves.append(_Curve(a, (a[0] + 0.35, a[1] + 0.9 + 0.3 * k), b))
-        else:
-            curves.append(_curve(a, b, -0.3 - 0.14 * k))
-    return curves
-
-
 def _flow_name(flow: Flow) -> str:
     return f"{flow.src}->{flow.dst}:{flow.port}"
 
 
-def _draw_flow_label(ax: Axes, arrow: Arrow, curve: _Curve) -> None:
-    """The port (and label) on the middle of the arrow, in the arrow's colour."""
+def _label_text(arrow: Arrow) -> str:
     flow = arrow.flow
-    mx, my = curve.at(0.5)
+    lines = [f"{flow.protocol} {flow.port}"]
+    if flow.label:
+        lines.append(flow.label)
+    if arrow.blocked_by:
+        lines.append("blocked by " + " and ".join(arrow.blocked_by))
+    elif not arrow.allowed:
+        lines.append("no such port")
+    return "\n".join(lines)
+
+
+def _draw_flow_label(ax: Axes, arrow: Arrow, curve: _Curve) -> None:
+    """The port, the label and the blocking side, beside the middle of the arrow."""
+    x, y, ha, va = _label_anchor(curve)
     ax.text(
-        mx,
-        my,
-        f"{flow.protocol} {flow.port}" + (f"\n{flow.label}" if flow.label else ""),
-        ha="center",
-        va="center",
+        x,
+        y,
+        _label_text(arrow),
+        ha=ha,
+        va=va,
         fontsize=7,
         color=arrow.color,
-        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
+        linespacing=1.15,
+        gid=f"label:{_flow_name(arrow.flow)}",
         zorder=7,
+        bbox={"boxstyle": "round,pad=0.12", "facecolor": "white", "edgecolor": "none"},
     )
 
 
@@ -579,7 +570,7 @@ def _draw_arrow(ax: Axes, arrow: Arrow, curve: _Curve) -> None:
             zorder=6,
         )
     )
-    for side, t in (("egress", 0.22), ("ingress", 0.78)):
+    for side, t in _CROSS_AT.items():
         if side not in arrow.blocked_by:
             continue
         mx, my = curve.at(t)
@@ -596,12 +587,9 @@ def _draw_arrow(ax: Axes, arrow: Arrow, curve: _Curve) -> None:
                 zorder=8,
             )
         )
-        ax.text(
-            mx, my + 0.22, f"{side} blocks", ha="center", fontsize=6.5, color=DENIED_COLOR, zorder=8
-        )
 
 
-def _legend(ax: Axes) -> None:
+def _legend(ax: Axes, layout: _Layout) -> None:
     handles = [
         Line2D([], [], color=ALLOWED_COLOR, linestyle=ALLOWED_STYLE, lw=2, label="allowed"),
         Line2D([], [], color=DENIED_COLOR, linestyle=DENIED_STYLE, lw=2, label="denied"),
@@ -625,10 +613,11 @@ def _legend(ax: Axes) -> None:
             label="not isolated",
         ),
     ]
+    height = layout.ylim[1] - layout.ylim[0]
     ax.legend(
         handles=handles,
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.0),
+        loc="lower center",
+        bbox_to_anchor=(0.5, 0.1 / height),
         ncol=5,
         fontsize=7.5,
         frameon=False,
@@ -640,23 +629,45 @@ def _legend(ax: Axes) -> None:
 
 
 def _figure(layout: _Layout, title: str | None, dpi: int) -> tuple[Figure, Axes]:
+    """A figure at the common scale, with one axes filling it (title, banner and legend
+    are drawn inside the axes, in their reserved bands)."""
     width = layout.xlim[1] - layout.xlim[0]
     height = layout.ylim[1] - layout.ylim[0]
-    scale = min(0.95, 13.0 / width, 11.0 / height)
-    fig = Figure(figsize=(max(6.0, width * scale), max(3.0, height * scale + 0.6)), dpi=dpi)
+    scale = min(SCALE, 16.0 / width, 14.0 / height)  # very large scenes shrink to fit
+    fig = Figure(figsize=(width * scale, height * scale), dpi=dpi)
     FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.01, 0.08, 0.98, 0.86 if title else 0.9))
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     return fig, ax
 
 
 def flow_figure(
     cluster: Cluster, flows: Iterable[Flow], *, title: str | None = None, dpi: int = 100
 ) -> tuple[Figure, FlowDiagram]:
-    """A new Agg-backed Figure sized to the scene, with the flows drawn on it."""
+    """A new Agg-backed Figure at the common size, with the flows drawn on it."""
     flow_list = list(flows)
     fig, ax = _figure(_layout(cluster, flow_list), title, dpi)
     diagram = draw_flows(ax, cluster, flow_list, title=title)
     return fig, diagram
+
+
+class FlowPicture:
+    """A flow diagram for a lesson cell: shows itself as a PNG (with the text
+    alternative as its plain-text form); ``.diagram`` and ``.text()`` for the rest."""
+
+    def __init__(self, cluster: Cluster, flows: Iterable[Flow], *, title: str | None = None):
+        self.png, self.diagram = render(cluster, flows, title=title)
+
+    def text(self) -> str:
+        """The text alternative (see :meth:`FlowDiagram.text`)."""
+        return self.diagram.text()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        return {"image/png": self.png, "text/plain": self.diagram.text()}
+
+
+def picture(cluster: Cluster, flows: Iterable[Flow], *, title: str | None = None) -> FlowPicture:
+    """The diagram of ``flows`` on ``cluster`` as a lesson cell shows it."""
+    return FlowPicture(cluster, flows, title=title)
 
 
 def _scene_key(cluster: Cluster) -> tuple[object, ...]:
@@ -693,13 +704,13 @@ class FlowCanvas:
         self._layout = _layout(cluster, self.flows)
         self._curves = _curves(self._layout, self.flows)
         self.figure, self.ax = _figure(self._layout, self.title, self.dpi)
-        _draw_scene(self.ax, cluster, self._layout, title=self.title, legend=True, banner_room=True)
+        _draw_scene(self.ax, cluster, self._layout, title=self.title, legend=True)
         canvas = self.figure.canvas
         assert isinstance(canvas, FigureCanvasAgg)
         self._canvas = canvas
         canvas.draw()
         self._background = canvas.copy_from_bbox(self.figure.bbox)
-        self._verdict_artists: list = []
+        self._verdict_artists: list[Artist] = []
 
     def render(self, cluster: Cluster) -> tuple[bytes, FlowDiagram]:
         """PNG bytes of ``cluster``'s flows, and the FlowDiagram they show."""

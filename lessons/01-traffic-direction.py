@@ -28,9 +28,6 @@
 # - Explain why only the side that *starts* a connection decides its direction.
 
 # %%
-# %matplotlib inline
-import matplotlib.pyplot as plt
-
 from lessonkit import diagrams, quiz, scenes
 
 # %% [markdown]
@@ -53,8 +50,8 @@ from lessonkit import diagrams, quiz, scenes
 # %%
 shop = scenes.three_tier()
 flows = scenes.three_tier_flows()[:3]  # the three steps of one request
-fig, ax = plt.subplots(figsize=(10, 3.5), layout="constrained")
-diagram = diagrams.draw_flows(ax, shop, flows, title="One request through the shop")
+diagram = diagrams.picture(shop, flows, title="One request through the shop")
+diagram
 
 # %%
 print(diagram.text())  # the same diagram, as text

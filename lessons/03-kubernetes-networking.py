@@ -104,9 +104,11 @@ diagrams.draw_matrix(ax, matrix(shop, 3306), title="TCP 3306, no policies")
 # a *NetworkPolicy*, the subject of the next lesson.
 
 # %%
-fig, ax = plt.subplots(figsize=(10, 3.8), layout="constrained")
-diagram = diagrams.draw_flows(ax, shop, scenes.three_tier_flows(), title="All allow")
-print(diagram.text())
+diagram = diagrams.picture(shop, scenes.three_tier_flows(), title="All allow")
+diagram
+
+# %%
+print(diagram.text())  # the same diagram, as text
 
 # %%
 quiz.show("03-which-to-stop")

@@ -30,9 +30,6 @@
 #   `podSelector`, empty selectors, and Service ports used instead of container ports.
 
 # %%
-# %matplotlib inline
-import matplotlib.pyplot as plt
-
 from lessonkit import diagrams, quiz, scenes
 
 shop = scenes.three_tier()
@@ -49,9 +46,11 @@ print(scenes.DB_POLICY_YAML)
 
 # %%
 protected = scenes.with_yaml(shop, scenes.DB_POLICY_YAML)
-fig, ax = plt.subplots(figsize=(10, 3.8), layout="constrained")
-diagram = diagrams.draw_flows(ax, protected, flows, title="db-policy")
-print(diagram.text())
+diagram = diagrams.picture(protected, flows, title="db-policy")
+diagram
+
+# %%
+print(diagram.text())  # the same diagram, as text
 
 # %%
 quiz.show("05-second-api-pod")

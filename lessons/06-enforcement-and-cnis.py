@@ -28,9 +28,6 @@
 #   nothing changes; and know how to check your own cluster.
 
 # %%
-# %matplotlib inline
-import matplotlib.pyplot as plt
-
 from lessonkit import diagrams, quiz, scenes
 from lessonkit.widgets import FlowExplorer
 from npcore import KNOWN_CNIS
@@ -104,14 +101,15 @@ FlowExplorer(
 #    forbidden connection actually fails.
 
 # %%
-fig, ax = plt.subplots(figsize=(10, 3.8), layout="constrained")
-diagram = diagrams.draw_flows(
-    ax,
+diagram = diagrams.picture(
     scenes.three_tier(with_db_policy=True, cni="flannel"),
     scenes.three_tier_flows(),
     title="db-policy on Flannel",
 )
-print(diagram.text())
+diagram
+
+# %%
+print(diagram.text())  # the same diagram, as text
 
 # %%
 quiz.show("06-prove-it")

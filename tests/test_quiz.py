@@ -724,7 +724,7 @@ def test_lessonkit_docstring_examples():
     import doctest
     import importlib
 
-    for name in ("lessonkit.selfcheck", "lessonkit.widgets", "lessonkit.diagrams"):
+    for name in ("lessonkit.selfcheck", "lessonkit.widgets", "lessonkit.verdicts"):
         result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
         assert result.failed == 0, f"{result.failed} doctest example(s) failed in {name}"
         assert result.attempted > 0, name

@@ -1,14 +1,15 @@
 """Read manifests (YAML or JSON) into a :class:`~npcore.cluster.Cluster`, strictly.
 
-This is the only module that touches YAML.  It reads what ``kubectl apply -f`` reads and
-refuses what the API server refuses, saying where: every error carries the file, line and
-column (1-based) of the field it is about.
+It decodes what ``kubectl apply -f`` reads and refuses what the API server refuses, saying
+where: every error carries the file, line and column (1-based) of the field it is about.
+It takes text (:func:`load_text`, or ``(name, text)`` pairs with :func:`load_sources`) and
+never touches files or streams: reading them is the command-line layer's job
+(:mod:`npcore.cli.sources`).  YAML itself is parsed by :mod:`npcore.load.yaml_safe`.
 
 Rules of this file:
 
-* Input: YAML or JSON, several documents per stream (``---``), ``kind: List`` (and any
-  ``...List`` kind) with ``items``, files, directories (their ``*.yaml``, ``*.yml`` and
-  ``*.json`` files, sorted, not recursive) or stdin (``-``).
+* Input: YAML or JSON, several documents per text (``---``), ``kind: List`` (and any
+  ``...List`` kind) with ``items``.
 * Parsing uses PyYAML's event parser (libyaml's when available) and npcore's own composer,
   which keeps the marks, refuses hostile input (see :class:`Limits`) before building
   anything large, and lets the decoder see duplicate keys, which the API server's strict
@@ -36,12 +37,9 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
-import os
 import re
-import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, TypeAlias
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -88,7 +86,7 @@ __all__ = [
     "Limits",
     "LoadResult",
     "load_cluster",
-    "load_files",
+    "load_sources",
     "load_text",
     "parse_policies",
 ]
@@ -96,7 +94,6 @@ __all__ = [
 NETWORKING_V1 = "networking.k8s.io/v1"
 WORKLOAD_KINDS = ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job")
 SUPPORTED_KINDS = ("NetworkPolicy", "Namespace", "Pod", "Service", *WORKLOAD_KINDS)
-MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 
@@ -1175,51 +1172,20 @@ def _load_into(load: _Loading, text: str, file: str) -> None:
         load.parse_errors += 1
 
 
-def _read(load: _Loading, source: str | os.PathLike[str]) -> Iterator[tuple[str, str]]:
-    """``(file name, text)`` of a path, a directory's manifests, or stdin (``-``)."""
-    limit = load.limits.max_bytes
-    name = os.fspath(source)
-    if name == "-":
-        data = sys.stdin.read(limit + 1)
-        yield "<stdin>", data
-        return
-    path = Path(name)
-    try:
-        if path.is_dir():
-            children = sorted(
-                p for p in path.iterdir() if p.suffix in MANIFEST_SUFFIXES and p.is_file()
-            )
-            if not children:
-                raise OSError(f"no {', '.join(MANIFEST_SUFFIXES)} files in the directory")
-            for child in children:
-                yield from _read(load, child)
-            return
-        size = path.stat().st_size
-        if size > limit:
-            load.errors.append(
-                FieldError("", f"refused: larger than {limit} bytes", "Too long", size, name)
-            )
-            load.parse_errors += 1
-            return
-        with path.open("rb") as handle:
-            raw = handle.read(limit + 1)
-    except OSError as error:
-        reason = error.strerror or str(error)
-        load.errors.append(FieldError.syntax(f"cannot read: {reason}").at(name))
-        load.parse_errors += 1
-        return
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        load.errors.append(
-            FieldError.syntax(f"not UTF-8 text (byte {error.start + 1} cannot be decoded)").at(name)
-        )
-        load.parse_errors += 1
-        return
-    yield name, text
-
-
 # --- public API ---------------------------------------------------------------------------------
+
+Source = tuple[str, "str | FieldError"]
+"""One input: its name and its text, or the :class:`FieldError` saying why it could not
+be read (the command-line layer reads files; see :mod:`npcore.cli.sources`)."""
+
+
+def _load_sources(load: _Loading, sources: Iterable[Source]) -> None:
+    for name, text in sources:
+        if isinstance(text, FieldError):
+            load.errors.append(text)
+            load.parse_errors += 1
+        else:
+            _load_into(load, text, name)
 
 
 def load_text(
@@ -1235,36 +1201,40 @@ def load_text(
     return load.result(cni)
 
 
-def load_files(
-    paths: Sequence[str | os.PathLike[str]],
+def load_sources(
+    sources: Iterable[Source],
     *,
     cni: str = DEFAULT_CNI,
     limits: Limits = DEFAULT_LIMITS,
 ) -> LoadResult:
-    """Load manifests from files, directories and stdin (``"-"``), in order."""
+    """Load manifests from ``(name, text)`` pairs, in order, as one input (a later object
+    with the kind, namespace and name of an earlier one replaces it).  A source given as a
+    :class:`FieldError` instead of text could not be read; its error is recorded in order.
+
+    >>> pod = "{apiVersion: v1, kind: Pod, metadata: {name: a}}"
+    >>> r = load_sources([("a.yaml", pod), ("b.yaml", "")])
+    >>> [p.key for p in r.cluster.pods], [str(e) for e in r.errors]
+    (['default/a'], ['b.yaml:1:1: no objects found: the file is empty (or only comments)'])
+    """
     load = _Loading(limits)
-    if isinstance(paths, str | os.PathLike):
-        paths = [paths]
-    for path in paths:
-        for name, text in _read(load, path):
-            _load_into(load, text, name)
+    _load_sources(load, sources)
     return load.result(cni)
 
 
 def load_cluster(
-    *paths: str | os.PathLike[str],
     text: str | None = None,
     filename: str = "<string>",
+    *,
+    sources: Iterable[Source] = (),
     cni: str = DEFAULT_CNI,
     limits: Limits = DEFAULT_LIMITS,
 ) -> Cluster:
-    """The cluster of ``paths`` (and of ``text``, read after them); raises
+    """The cluster of ``sources`` and then ``text``; raises
     :class:`~npcore.errors.ValidationError` with every error when anything is wrong.
+    (``npcore.load_cluster`` also takes file paths: :func:`npcore.cli.sources.load_cluster`.)
     """
     load = _Loading(limits)
-    for path in paths:
-        for name, content in _read(load, path):
-            _load_into(load, content, name)
+    _load_sources(load, sources)
     if text is not None:
         _load_into(load, text, filename)
     result = load.result(cni)

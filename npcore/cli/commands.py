@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
-from typing import TextIO
+from typing import Any, TextIO
 
 from npcore.cli.common import (
     EXIT_INVALID,
@@ -97,6 +97,20 @@ def build_parser(extra: Sequence[str] = ()) -> argparse.ArgumentParser:
     add_cluster_options(matrix)
     add_format(matrix)
 
+    _add_explain(sub, files_help)
+
+    describe = sub.add_parser(
+        "describe",
+        help="kubectl describe networkpolicy, for files",
+        description="Print every NetworkPolicy as `kubectl describe networkpolicy` does.",
+    )
+    describe.add_argument("files", nargs="+", metavar="FILE", help=files_help)
+
+    _add_diff(sub)
+    return parser
+
+
+def _add_explain(sub: Any, files_help: str) -> None:
     explain = sub.add_parser(
         "explain",
         help="why one connection is allowed or denied",
@@ -131,13 +145,8 @@ def build_parser(extra: Sequence[str] = ()) -> argparse.ArgumentParser:
     add_cluster_options(explain)
     add_format(explain)
 
-    describe = sub.add_parser(
-        "describe",
-        help="kubectl describe networkpolicy, for files",
-        description="Print every NetworkPolicy as `kubectl describe networkpolicy` does.",
-    )
-    describe.add_argument("files", nargs="+", metavar="FILE", help=files_help)
 
+def _add_diff(sub: Any) -> None:
     diff = sub.add_parser(
         "diff",
         help="what changes between two policy sets",
@@ -157,7 +166,6 @@ def build_parser(extra: Sequence[str] = ()) -> argparse.ArgumentParser:
     diff.add_argument("policies", nargs="*", metavar="A B", help="the two policy files")
     add_cluster_options(diff)
     add_format(diff)
-    return parser
 
 
 # --- subcommands ----------------------------------------------------------------------------

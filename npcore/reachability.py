@@ -624,5 +624,5 @@ class _RulePorts:
                     entries = [ALL_PORTS]
                     break
                 entries.extend(_entry_ports(entry, self.reps[b]) for entry in rule.ports)
-            cached = self.cache[key] = PortSet.union_all(entries) if entries else NO_PORTS
+            cached = self.cache[key] = PortSet.union_all(entries)
         return cached

@@ -61,6 +61,7 @@ instructor: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy
@@ -72,6 +73,7 @@ pytest: install system-deps nca
 test: install system-deps nca
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	NETPOL_REQUIRE_NCA=1 $(BIN)/pytest
 
 clean:

@@ -8,7 +8,7 @@ Rules of this file:
   ``.text()`` and, optionally, ``_repr_html_``); the lesson's cell passes
   ``autograder.grade.grade``.
 * Each challenge is data (:data:`CHALLENGES`): the exercise it is graded as (an id of
-  ``exercises/defs``), the task in the learner's words, the world drawn while they type
+  ``autograder/exercises``), the task in the learner's words, the world drawn while they type
   (its pods are pods of the exercise's scenario, checked by tests/test_quiz.py), the
   flows to watch, the starting YAML and the port the truth table opens on (the port
   where a mistake shows).

@@ -252,7 +252,7 @@ def _exercise_lessons() -> dict[str, str]:
     import yaml
 
     out = {}
-    for definition in sorted((ROOT / "exercises" / "defs").glob("*.yaml")):
+    for definition in sorted((ROOT / "autograder" / "exercises").glob("*.yaml")):
         data = yaml.safe_load(definition.read_text(encoding="utf-8"))
         out[data["id"]] = str(data.get("lesson", ""))
     return out

@@ -652,7 +652,7 @@ def _example(exercise: str, passes: bool) -> str:
 
     from lessonkit.workspace import LESSONS
 
-    definition = LESSONS.parent / "exercises" / "defs" / f"{exercise}.yaml"
+    definition = LESSONS.parent / "autograder" / "exercises" / f"{exercise}.yaml"
     data = yaml.safe_load(definition.read_text(encoding="utf-8"))
     return next(e["answer"] for e in data["examples"] if e["passes"] is passes)
 

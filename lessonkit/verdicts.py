@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from npcore import Cluster, Connection, External, Pod, PolicyType, Protocol, is_allowed
-from npcore.engine import policy_selects
+from npcore import Cluster, Connection, Protocol, is_allowed
+from npcore.engine import isolation as _isolation
 from npcore.explain import explain_text
+from npcore.flows import Flow as _NpcoreFlow
 
 __all__ = [
     "ALLOWED_COLOR",
@@ -39,45 +40,29 @@ ALLOWED_STYLE = "-"
 DENIED_STYLE = "--"
 
 
-@dataclass(frozen=True)
-class Flow:
-    """A connection to draw: ``src`` and ``dst`` are npcore peer names (``ns/pod`` or an
-    external's name); ``port`` is a number or a named container port of ``dst``."""
+@dataclass(frozen=True, slots=True)
+class Flow(_NpcoreFlow):
+    """npcore's :class:`~npcore.flows.Flow` (``src``, ``dst``, ``port``, ``protocol``)
+    with a ``label`` for the picture; every decision about it is npcore's.
 
-    src: str
-    dst: str
-    port: int | str
-    protocol: str = "TCP"
+    >>> Flow.parse("user:shop/web:80")
+    Flow(src='user', dst='shop/web', port=80, protocol=<Protocol.TCP: 'TCP'>, label=None)
+    >>> Flow.parse("shop/web:shop/db:mysql/tcp").text
+    'shop/web -> shop/db TCP mysql'
+    """
+
     label: str | None = None
 
     @classmethod
-    def parse(
-        cls, text: str, default_port: int | str | None = None, default_protocol: str = "TCP"
+    def parse(  # type: ignore[override]
+        cls,
+        text: object,
+        default_port: int | str | None = None,
+        default_protocol: Protocol | str = Protocol.TCP,
     ) -> Flow:
-        """``SRC:DST[:PORT[/PROTOCOL]]``, as ``npcore-draw --flow`` takes it.
-
-        >>> Flow.parse("user:shop/web:80")
-        Flow(src='user', dst='shop/web', port=80, protocol='TCP', label=None)
-        >>> Flow.parse("shop/web:shop/db:mysql/tcp")
-        Flow(src='shop/web', dst='shop/db', port='mysql', protocol='TCP', label=None)
-        """
-        parts = text.split(":")
-        if len(parts) not in (2, 3) or not all(parts[:2]):
-            raise ValueError(f"flow {text!r}: expected SRC:DST or SRC:DST:PORT[/PROTOCOL]")
-        protocol = default_protocol.upper()
-        port: int | str | None = default_port
-        if len(parts) == 3:
-            port_text, _, proto_text = parts[2].partition("/")
-            if proto_text:
-                protocol = proto_text.upper()
-            port = int(port_text) if port_text.isdigit() else port_text
-            if not port_text:
-                raise ValueError(f"flow {text!r}: empty port")
-        if port is None:
-            raise ValueError(f"flow {text!r}: no port (give SRC:DST:PORT or --port)")
-        if protocol not in Protocol.__members__:
-            raise ValueError(f"flow {text!r}: protocol must be TCP, UDP or SCTP")
-        return cls(parts[0], parts[1], port, protocol)
+        """npcore's :meth:`~npcore.flows.Flow.parse` (the defaults may be positional)."""
+        flow = _NpcoreFlow.parse(text, default_port=default_port, default_protocol=default_protocol)
+        return cls(flow.src, flow.dst, flow.port, flow.protocol)
 
     @property
     def name(self) -> str:
@@ -136,13 +121,8 @@ class FlowDiagram:
         lines = [a.line(self.cni) for a in self.arrows]
         for pod, (ingress, egress) in self.isolated.items():
             sides = [d for d, on in (("ingress", ingress), ("egress", egress)) if on]
-            if sides and self.enforced:
+            if sides:
                 lines.append(f"{pod} is isolated for {' and '.join(sides)}")
-            elif sides:
-                lines.append(
-                    f"{pod} would be isolated for {' and '.join(sides)} "
-                    f"(not enforced by {self.cni})"
-                )
         if self.enforced:
             lines.append(f"CNI: {self.cni} (enforces NetworkPolicy)")
         else:
@@ -168,37 +148,20 @@ class FlowDiagram:
 # --- deciding -----------------------------------------------------------------------------
 
 
-def _peer(cluster: Cluster, name: str) -> Pod | External:
-    try:
-        return cluster.pod(name) if "/" in name else cluster.external(name)
-    except KeyError:
-        known = ", ".join(p.key for p in cluster.peers()) or "none"
-        raise ValueError(f"unknown peer {name!r} in a flow; known peers: {known}") from None
-
-
 def connection_for(cluster: Cluster, flow: Flow) -> Connection:
-    """The npcore Connection a flow stands for."""
-    try:
-        protocol = Protocol(flow.protocol.upper())
-    except ValueError:
-        raise ValueError(
-            f"flow {flow.name}: protocol must be TCP, UDP or SCTP, not {flow.protocol!r}"
-        ) from None
-    return Connection(_peer(cluster, flow.src), _peer(cluster, flow.dst), flow.port, protocol)
+    """The npcore Connection a flow stands for (npcore's peer lookup and its error for an
+    unknown name, which lists the known peers)."""
+    return flow.connection(cluster)
 
 
 def isolation(cluster: Cluster) -> dict[str, tuple[bool, bool]]:
-    """``pod -> (isolated for ingress, isolated for egress)`` for every pod."""
+    """``pod -> (isolated for ingress, isolated for egress)`` for every pod, as
+    :func:`npcore.engine.isolation` decides (nothing is isolated on a CNI that does not
+    enforce policies)."""
     out: dict[str, tuple[bool, bool]] = {}
     for pod in cluster.pods:
-        ingress = egress = False
-        for policy in cluster.policies:
-            if not policy_selects(policy, pod):
-                continue
-            types = policy.effective_policy_types()
-            ingress = ingress or PolicyType.INGRESS in types
-            egress = egress or PolicyType.EGRESS in types
-        out[pod.key] = (ingress, egress)
+        isolated = _isolation(cluster, pod)
+        out[pod.key] = (isolated.ingress, isolated.egress)
     return out
 
 

@@ -117,7 +117,7 @@ def _partner_flows() -> list[Flow]:
         Flow("shop/api", "partner", 443, label="api -> partner"),
         Flow("shop/api", "retired-host", 443, label="api -> retired host"),
         Flow("shop/api", "shop/db", 5432, label="api -> db"),
-        Flow("shop/api", "kube-system/coredns", 53, "UDP", label="api DNS lookup"),
+        Flow("shop/api", "kube-system/coredns", 53, Protocol.UDP, label="api DNS lookup"),
         Flow("shop/api", "internet", 443, label="api -> internet"),
     ]
 

@@ -62,6 +62,7 @@ from lessonkit.verdicts import (
     isolation,
 )
 from npcore import Cluster, Pod
+from npcore.reachability import Matrix
 
 __all__ = [
     "ALLOWED_COLOR",
@@ -451,8 +452,8 @@ class FlowCanvas:
         canvas = self.figure.canvas
         assert isinstance(canvas, FigureCanvasAgg)
         self._canvas = canvas
-        canvas.draw()
-        self._background = canvas.copy_from_bbox(self.figure.bbox)
+        canvas.draw()  # type: ignore[no-untyped-call]
+        self._background = canvas.copy_from_bbox(self.figure.bbox)  # type: ignore[no-untyped-call]
         self._verdict_artists: list[Artist] = []
 
     def render(self, cluster: Cluster) -> tuple[bytes, FlowDiagram]:
@@ -466,7 +467,7 @@ class FlowCanvas:
         _draw_verdicts(self.ax, cluster, self._layout, diagram, self._curves)
         added = [a for a in self.ax.get_children() if a not in before]
         self._verdict_artists = added
-        self._canvas.restore_region(self._background)
+        self._canvas.restore_region(self._background)  # type: ignore[no-untyped-call]
         for artist in sorted(added, key=lambda a: a.get_zorder()):
             self.ax.draw_artist(artist)
         from PIL import Image
@@ -474,7 +475,13 @@ class FlowCanvas:
 
         width, height = self._canvas.get_width_height(physical=True)
         image = Image.frombuffer(
-            "RGBA", (width, height), self._canvas.buffer_rgba(), "raw", "RGBA", 0, 1
+            "RGBA",
+            (width, height),
+            self._canvas.buffer_rgba(),  # type: ignore[no-untyped-call]
+            "raw",
+            "RGBA",
+            0,
+            1,
         )
         info = PngInfo()
         info.add_text("Title", self.title or "flow diagram")
@@ -502,7 +509,9 @@ def render(
     return buffer.getvalue(), diagram
 
 
-def render_png(cluster: Cluster, flows: Iterable[Flow], path: str | None = None, **kw) -> bytes:
+def render_png(
+    cluster: Cluster, flows: Iterable[Flow], path: str | None = None, **kw: Any
+) -> bytes:
     """PNG bytes of the diagram, also written to ``path`` when given."""
     data, _ = render(cluster, flows, fmt="png", **kw)
     if path is not None:
@@ -511,7 +520,9 @@ def render_png(cluster: Cluster, flows: Iterable[Flow], path: str | None = None,
     return data
 
 
-def render_svg(cluster: Cluster, flows: Iterable[Flow], path: str | None = None, **kw) -> bytes:
+def render_svg(
+    cluster: Cluster, flows: Iterable[Flow], path: str | None = None, **kw: Any
+) -> bytes:
     """SVG bytes of the diagram, also written to ``path`` when given."""
     data, _ = render(cluster, flows, fmt="svg", **kw)
     if path is not None:
@@ -523,7 +534,7 @@ def render_svg(cluster: Cluster, flows: Iterable[Flow], path: str | None = None,
 # --- truth table --------------------------------------------------------------------------
 
 
-def draw_matrix(ax: Axes, matrix, *, title: str | None = None) -> None:
+def draw_matrix(ax: Axes, matrix: Matrix, *, title: str | None = None) -> None:
     """A heat-map of an :class:`npcore.Matrix`: rows are sources, columns destinations.
 
     Cells carry a mark as well as a colour (``✓`` blue allowed, ``✗`` vermillion denied).

@@ -163,7 +163,9 @@ def _box_hits(curve: _Curve, boxes: Sequence[tuple[float, float]]) -> int:
     )
 
 
-def _arc(a: tuple[float, float], b: tuple[float, float], rad: float, others: list) -> _Curve:
+def _arc(
+    a: tuple[float, float], b: tuple[float, float], rad: float, others: list[tuple[float, float]]
+) -> _Curve:
     """The arc from ``a`` to ``b`` that crosses the fewest other boxes: bent by ``rad``,
     bent the other way, or bent more."""
     candidates = [_curve(a, b, r) for r in (-rad, rad, -1.7 * rad, 1.7 * rad, -2.4 * rad)]

@@ -12,7 +12,7 @@ Rules of this file:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar
 
@@ -248,7 +248,7 @@ def service_table(cluster: Cluster) -> str:
     return _table(rows)
 
 
-def _table(rows: list[tuple[str, ...]]) -> str:
+def _table(rows: Sequence[tuple[str, ...]]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join(
         "   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
@@ -349,7 +349,9 @@ def three_tier_flows(namespace: str = "shop", *, with_dns: bool = False) -> list
         Flow(f"{ns}/web", f"{ns}/db", 3306, label="web -> db (unwanted)"),
     ]
     if with_dns:
-        flows.append(Flow(f"{ns}/web", "kube-system/coredns", 53, "UDP", label="web DNS lookup"))
+        flows.append(
+            Flow(f"{ns}/web", "kube-system/coredns", 53, Protocol.UDP, label="web DNS lookup")
+        )
     return flows
 
 

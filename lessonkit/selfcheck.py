@@ -232,7 +232,7 @@ class PredictThenReveal(_Quiz):
         if not isinstance(result, str) and hasattr(result, "savefig"):
             from IPython.display import display
 
-            display(result)
+            display(result)  # type: ignore[no-untyped-call]
 
 
 # --- connections ----------------------------------------------------------------------------
@@ -612,7 +612,7 @@ def _display_widget(widget: Any, text: str) -> None:
 
     data = widget._repr_mimebundle_()
     data["text/plain"] = text
-    display(data, raw=True)
+    display(data, raw=True)  # type: ignore[no-untyped-call]
 
 
 def _editor_widget(editor: Any) -> Any:

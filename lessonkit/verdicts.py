@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from npcore import Cluster, Connection, Protocol, is_allowed
 from npcore.engine import isolation as _isolation
@@ -36,8 +37,8 @@ __all__ = [
 # Okabe-Ito palette (Okabe & Ito, "Color Universal Design").
 ALLOWED_COLOR = "#0072B2"  # blue
 DENIED_COLOR = "#D55E00"  # vermillion
-ALLOWED_STYLE = "-"
-DENIED_STYLE = "--"
+ALLOWED_STYLE: Literal["-"] = "-"
+DENIED_STYLE: Literal["--"] = "--"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,7 @@ class Flow(_NpcoreFlow):
     label: str | None = None
 
     @classmethod
-    def parse(  # type: ignore[override]
+    def parse(
         cls,
         text: object,
         default_port: int | str | None = None,

@@ -161,8 +161,9 @@ class _Panel:
         """The live widget, with the diagram's text alternative as its plain-text form
         (what static viewers, screen readers and saved notebooks show)."""
         bundle = self.widget._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, dict) and getattr(self, "diagram", None) is not None:
-            bundle["text/plain"] = self.diagram.text()
+        diagram = getattr(self, "diagram", None)
+        if isinstance(bundle, dict) and diagram is not None:
+            bundle["text/plain"] = diagram.text()
         return bundle
 
 

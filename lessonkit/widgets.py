@@ -173,7 +173,8 @@ class FlowExplorer(_Panel):
     ``policies_yaml`` maps a policy (``ns/name`` or ``name``) to the YAML shown next to its
     checkbox.  Attributes: ``.toggles`` (policy key -> Checkbox), ``.cni`` (Dropdown),
     ``.connection`` (Dropdown of flows), ``.explanation`` (npcore's explanation of the
-    picked connection), ``.diagram`` (the last :class:`FlowDiagram`), ``.message``.
+    picked connection), ``.diagram`` (the last :class:`FlowDiagram`), ``.message``,
+    ``.policy_yaml`` (policy key -> the YAML shown next to its checkbox).
     """
 
     def __init__(
@@ -190,6 +191,7 @@ class FlowExplorer(_Panel):
         self.title = title
         yaml_for = dict(policies_yaml or {})
         self.toggles: dict[str, W.Checkbox] = {}
+        self.policy_yaml: dict[str, W.HTML] = {}  # policy key -> its YAML, next to its box
         rows: list[W.Widget] = []
         for policy in cluster.policies:
             box = W.Checkbox(value=True, description=policy.key, indent=False)
@@ -198,12 +200,12 @@ class FlowExplorer(_Panel):
             text = yaml_for.get(policy.key) or yaml_for.get(policy.name)
             parts: list[W.Widget] = [box]
             if text:
-                parts.append(
-                    W.HTML(
-                        f"<details><summary>YAML</summary>{_pre(text)}</details>",
-                        layout=W.Layout(flex="1"),
-                    )
+                shown = W.HTML(
+                    f"<details><summary>YAML</summary>{_pre(text)}</details>",
+                    layout=W.Layout(flex="1"),
                 )
+                self.policy_yaml[policy.key] = shown
+                parts.append(shown)
             rows.append(W.HBox(parts))
         self.cni = W.Dropdown(
             options=list(KNOWN_CNIS), value=cluster.cni, description="CNI", style={}

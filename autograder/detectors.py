@@ -140,9 +140,11 @@ def or_instead_of_and(ctx: Context) -> list[Misconception]:
 
 def empty_pod_selector(ctx: Context) -> list[Misconception]:
     """``spec.podSelector: {}`` and the diff touches pods that no reference policy selects
-    (in any direction: where the reference selects them too, the cause lies elsewhere)."""
+    (in any direction: where the reference selects them too, the cause lies elsewhere);
+    or ``podSelector: {}`` inside a namespace peer that admits pods the reference does not."""
     found = []
     for policy in ctx.learner:
+        found += _empty_peer_selector(ctx, policy)
         if not policy.pod_selector.is_empty:
             continue
         hit: set[str] = set()
@@ -163,6 +165,41 @@ def empty_pod_selector(ctx: Context) -> list[Misconception]:
                     f"{', '.join(sorted(hit))}",
                 )
             )
+    return found
+
+
+def _empty_peer_selector(ctx: Context, policy: NetworkPolicy) -> list[Misconception]:
+    """``podSelector: {}`` inside a namespace peer, where the extra traffic comes from (or
+    goes to) pods that peer admits only because its podSelector is empty."""
+    found = []
+    labels = ctx.scenario.namespace_labels()
+    for direction, index, rule in _rules(policy):
+        side = "from" if direction == "ingress" else "to"
+        for pindex, peer in enumerate(rule.peers or ()):
+            if peer.namespace_selector is None or peer.pod_selector is None:
+                continue
+            if not peer.pod_selector.is_empty:
+                continue
+            others = set()
+            for d in ctx.extra():
+                local, other = (d.dst, d.src) if direction == "ingress" else (d.src, d.dst)
+                local_pod, other_pod = ctx.pod(local), ctx.pod(other)
+                if (
+                    local_pod is not None
+                    and other_pod is not None
+                    and policy_selects(policy, local_pod)
+                    and peer_matches(peer, policy.namespace, other_pod, labels)
+                ):
+                    others.add(other)
+            if others:
+                found.append(
+                    Misconception(
+                        "empty-pod-selector",
+                        f"{policy.key} {direction}[{index}].{side}[{pindex}] has podSelector: "
+                        "{} next to its namespaceSelector, so it admits every pod of those "
+                        f"namespaces, {', '.join(sorted(others))} included",
+                    )
+                )
     return found
 
 

@@ -34,6 +34,9 @@ __all__ = [
 
 # How many "traffic the task did not mention" lines to print before "... and N more".
 MAX_HIDDEN_LINES = 8
+# How many lines about peers that may appear later to show, even when today's fill the cap.
+MIN_NEW_LINES = 2
+MAX_NEW_LINES = 4
 
 MISCONCEPTION_TITLES: Mapping[str, str] = {
     "or-instead-of-and": "selectors OR'ed instead of AND'ed",
@@ -57,8 +60,9 @@ DEFAULT_HINTS: Mapping[str, str] = {
         "podSelector in ONE entry (no '-' before podSelector)."
     ),
     "empty-pod-selector": (
-        "spec.podSelector: {} selects every pod of the namespace, so every pod becomes "
-        "isolated. Select only the pods the task is about with matchLabels."
+        "podSelector: {} selects every pod: in spec.podSelector it isolates every pod of the "
+        "namespace, and next to a namespaceSelector it admits every pod of those namespaces. "
+        "Select only the pods the task is about with matchLabels."
     ),
     "wrong-namespace": (
         "A policy acts only on pods of its own namespace, and a manifest without "
@@ -139,15 +143,25 @@ def _state(allows: bool) -> str:
     return "allow" if allows else "deny"
 
 
-def explicit_flow_line(flow: str, learner_allows: bool, why: str = "") -> str:
+def _verb(allows: bool, untouched: bool) -> str:
+    if untouched:
+        return "leave it allowed" if allows else "leave it denied"
+    return f"{_state(allows)} it"
+
+
+def explicit_flow_line(
+    flow: str, learner_allows: bool, why: str = "", *, untouched: bool = False
+) -> str:
     """A flow the task names, graded wrong; ``why`` (which policy rule decides) follows in
-    brackets.
+    brackets.  ``untouched``: the answer did not change this flow ("leave it").
 
     >>> explicit_flow_line("a -> b TCP 80", True, "x/p ingress[0] admits it")
     'a -> b TCP 80: your policies allow it; the task requires it denied (x/p ingress[0] admits it)'
     """
     wanted = "denied" if learner_allows else "allowed"
-    line = f"{flow}: your policies {_state(learner_allows)} it; the task requires it {wanted}"
+    line = (
+        f"{flow}: your policies {_verb(learner_allows, untouched)}; the task requires it {wanted}"
+    )
     return f"{line} ({why})" if why else line
 
 
@@ -192,11 +206,7 @@ def hidden_flow_line(
     >>> hidden_flow_line("x/a", "x/b", PortSet.of(Protocol.TCP, 80), True, untouched=True)
     'x/a -> x/b TCP 80: your policies leave it allowed; the task requires it denied'
     """
-    verb = (
-        ("leave it allowed" if learner_allows else "leave it denied")
-        if untouched
-        else (f"{_state(learner_allows)} it")
-    )
+    verb = _verb(learner_allows, untouched)
     wanted = "denied" if learner_allows else "allowed"
     return (
         f"{src} -> {dst} {ports_in_focus(ports, listening)}: your policies {verb}; "

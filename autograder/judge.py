@@ -88,7 +88,7 @@ class _Attempt:
 
 
 def _named_flows(
-    exercise: Exercise, learner: Cluster
+    exercise: Exercise, learner: Cluster, before: Cluster
 ) -> tuple[list[CheckResult], list[str], dict[tuple[str, str], PortSet], bool]:
     """The ``allowed`` and ``denied`` groups; the ports each named pair stands for; whether
     every flow the task names as allowed is denied."""
@@ -107,7 +107,14 @@ def _named_flows(
             mentioned[key] = mentioned.get(key, PortSet()).union(flow_ports(learner, flow))
             result = verdict(learner, flow)
             if result.allowed != want:
-                wrong.append(fb.explicit_flow_line(str(flow), result.allowed, fb.why(result)))
+                if result.allowed:  # no policy isolates either side: the answer left it
+                    untouched = not (result.egress.isolated or result.ingress.isolated)
+                else:
+                    untouched = not verdict(before, flow).allowed
+                line = fb.explicit_flow_line(
+                    str(flow), result.allowed, fb.why(result), untouched=untouched
+                )
+                wrong.append(line)
                 allowed_denied += want
         wrong.sort()
         if group in points:
@@ -132,7 +139,7 @@ def _hidden(
     peers = {peer.key: peer for peer in cluster.peers()}
     index = {name: i for i, name in enumerate(got.peers)}
     lines: list[str] = []
-    for d in sorted(diffs, key=lambda d: (is_new(d.src) or is_new(d.dst), d.src, d.dst)):
+    for d in sorted(diffs, key=lambda d: (is_new(d.src) + is_new(d.dst), d.src, d.dst)):
         skip = mentioned.get((d.src, d.dst), PortSet())
         before = judging.before.ports_at(index[d.src], index[d.dst])
         untouched = before == d.after
@@ -143,6 +150,26 @@ def _hidden(
                     fb.hidden_flow_line(d.src, d.dst, ports, allows, listening, untouched=untouched)
                 )
     return lines
+
+
+def _shown(hidden: list[str]) -> list[str]:
+    """Today's peers first (up to the cap), then a few lines about peers that may come
+    later, then how many were left out."""
+    today = [line for line in hidden if not _about_new(line)]
+    later = [line for line in hidden if _about_new(line)]
+    shown = today[: fb.MAX_HIDDEN_LINES]
+    room = min(fb.MAX_NEW_LINES, fb.MAX_HIDDEN_LINES - len(shown))
+    shown += later[: max(fb.MIN_NEW_LINES, room)]
+    if len(hidden) > len(shown):
+        shown.append(fb.more_lines(len(hidden) - len(shown)))
+    if any(_about_new(line) for line in shown):
+        shown.append(fb.NEW_PEERS_LINE)
+    return shown
+
+
+def _about_new(line: str) -> bool:
+    flow = line.split(": ", 1)[0]
+    return any(is_new(peer) for peer in flow.split(" -> "))
 
 
 def _attempt(
@@ -157,11 +184,7 @@ def _attempt(
     diffs = tuple(diff_maps(expected, got))
     if exercise.requirements.unchanged:
         hidden = _hidden(diffs, mentioned, judging, got)
-        shown = hidden[: fb.MAX_HIDDEN_LINES]
-        if len(hidden) > len(shown):
-            shown.append(fb.more_lines(len(hidden) - len(shown)))
-        if any(is_new(line.split(" -> ")[0]) or "(new" in line for line in shown):
-            shown.append(fb.NEW_PEERS_LINE)
+        shown = _shown(hidden)
         if "unchanged" in exercise.points:
             ok = "nothing else changed"
             checks.append(
@@ -206,7 +229,7 @@ def grade_policies(loaded: LoadedExercise, policies: Sequence[NetworkPolicy]) ->
                 "name, namespace and count as asked",
             )
         )
-    named = _named_flows(exercise, learner_cluster)
+    named = _named_flows(exercise, learner_cluster, judging.cluster)
     named = ([*base_checks, *named[0]], [*constraint_problems, *named[1]], named[2], named[3])
     attempts = [_attempt(exercise, judging, expected, got, named) for expected in judging.expected]
     best_index = max(range(len(attempts)), key=lambda i: (attempts[i].score, -i))

@@ -8,8 +8,10 @@ Rules of this file:
 
   - **Addresses.**  The boundaries of every ``cidr`` and ``except`` of every policy given
     cut IPv4 and IPv6 into regions; inside one region every ipBlock either holds every
-    address or none, so one address decides for the whole region.  Each region without a
-    named external endpoint gets one (named ``addresses CIDR``).  The whole of IPv6 is one
+    address or none, so one address decides for the whole region.  Regions held by the
+    same set of rules behave alike under every policy given, so one address stands for
+    each such set (a sweep over the range ends finds them).  Each set without a named
+    external endpoint gets one (named ``addresses CIDR``).  The whole of IPv6 is one
     region when no policy names an IPv6 block, so ``::/0`` is never forgotten.
   - **Pods created later.**  In every namespace: a pod with no labels, a pod with an
     unseen value for each label key the policies' pod selectors use, and a pod like each
@@ -34,7 +36,13 @@ from itertools import pairwise
 
 from npcore.cluster import NAMESPACE_NAME_LABEL, Cluster, ContainerPort, External, Namespace, Pod
 from npcore.ipblock import ipblock_networks
-from npcore.model import LabelSelector, NetworkPolicy, PolicyType
+from npcore.model import (
+    LabelSelector,
+    NetworkPolicy,
+    NetworkPolicyEgressRule,
+    NetworkPolicyIngressRule,
+    PolicyType,
+)
 
 __all__ = ["NEW_PREFIX", "Boundaries", "boundaries", "is_new", "label_keys", "universe"]
 
@@ -118,9 +126,63 @@ def _region_name(version: int, lo: int, hi: int) -> str:
     return f"addresses {networks[0].network_address} to {networks[-1].broadcast_address}"
 
 
-def _regions(cuts: Boundaries, taken: Sequence[str], pod_ips: set[str]) -> list[External]:
-    """One external per region that no named external already stands for."""
-    named = []
+def _rule_intervals(
+    policies: Sequence[NetworkPolicy],
+) -> Iterator[tuple[tuple[int, str, int], int, int, int]]:
+    """``(rule key, IP version, first, last + 1)`` for every address range an ipBlock peer
+    of a rule holds (its cidr minus its excepts)."""
+    for index, policy in enumerate(policies):
+        for direction in (PolicyType.INGRESS, PolicyType.EGRESS):
+            rules: tuple[NetworkPolicyIngressRule | NetworkPolicyEgressRule, ...] = policy.rules(
+                direction
+            )
+            for rindex, rule in enumerate(rules):
+                key = (index, str(direction), rindex)
+                for peer in rule.peers or ():
+                    if peer.ip_block is None:
+                        continue
+                    cidr, excepts = ipblock_networks(peer.ip_block)
+                    start = int(cidr.network_address)
+                    holes = sorted(
+                        (int(e.network_address), int(e.broadcast_address) + 1)
+                        for e in excepts
+                        if e.version == cidr.version
+                    )
+                    for lo, hi in holes:
+                        if lo > start:
+                            yield key, cidr.version, start, lo
+                        start = max(start, hi)
+                    end = int(cidr.broadcast_address) + 1
+                    if start < end:
+                        yield key, cidr.version, start, end
+
+
+def _signatures(
+    policies: Sequence[NetworkPolicy], version: int
+) -> list[tuple[int, int, frozenset[tuple[int, str, int]]]]:
+    """The regions of one IP version, each with the set of rules whose ipBlocks hold it
+    (a sweep over the range ends)."""
+    events: dict[int, list[tuple[tuple[int, str, int], int]]] = {0: [], _SIZE[version]: []}
+    for key, ver, lo, hi in _rule_intervals(policies):
+        if ver == version:
+            events.setdefault(lo, []).append((key, 1))
+            events.setdefault(hi, []).append((key, -1))
+    active: dict[tuple[int, str, int], int] = {}
+    regions = []
+    edges = sorted(events)
+    for lo, hi in pairwise(edges):
+        for key, step in events[lo]:
+            active[key] = active.get(key, 0) + step
+        regions.append((lo, hi, frozenset(k for k, n in active.items() if n > 0)))
+    return regions
+
+
+def _regions(
+    policies: Sequence[NetworkPolicy], taken: Sequence[str], pod_ips: set[str]
+) -> list[External]:
+    """One external per kind of address no named external already stands for: regions
+    held by the same rules behave alike under every policy given, so one stands for all."""
+    named: list[tuple[int, int]] = []
     for ip in taken:
         try:
             address = ipaddress.ip_address(ip)
@@ -129,15 +191,24 @@ def _regions(cuts: Boundaries, taken: Sequence[str], pod_ips: set[str]) -> list[
         named.append((address.version, int(address)))
     added: list[External] = []
     for version in (4, 6):
-        edges = sorted({0, _SIZE[version]} | {v for ver, v in cuts if ver == version})
-        for lo, hi in pairwise(edges):
+        groups: dict[frozenset[tuple[int, str, int]], list[tuple[int, int]]] = {}
+        covered: set[frozenset[tuple[int, str, int]]] = set()
+        for lo, hi, signature in _signatures(policies, version):
+            groups.setdefault(signature, []).append((lo, hi))
             if any(ver == version and lo <= value < hi for ver, value in named):
+                covered.add(signature)
+        for signature, ranges in groups.items():
+            if signature in covered:
                 continue
+            lo, hi = ranges[0]
             rep = lo
             while rep + 1 < hi and str(ipaddress.ip_address(rep)) in pod_ips:
                 rep += 1
             address = ipaddress.IPv4Address(rep) if version == 4 else ipaddress.IPv6Address(rep)
-            added.append(External(_region_name(version, lo, hi), str(address)))
+            name = _region_name(version, lo, hi)
+            if len(ranges) > 1:
+                name += f" (and {len(ranges) - 1} more ranges treated alike)"
+            added.append(External(name, str(address)))
     return added
 
 
@@ -222,7 +293,7 @@ def universe(scenario: Cluster, policy_sets: Iterable[Sequence[NetworkPolicy]]) 
     for ns in new_namespaces:
         added += _pods_for(ns.name, kinds, pods, pods)
     taken = {p.ip for p in pods if p.ip}
-    externals = _regions(boundaries(everything), [e.ip for e in scenario.externals], taken)
+    externals = _regions(everything, [e.ip for e in scenario.externals], taken)
     grown = Cluster.build(
         namespaces=[*scenario.namespaces, *new_namespaces],
         pods=[*pods, *added],

@@ -52,7 +52,7 @@ from autograder.snapshot import Snapshot, read_nofollow, replace_file
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COURSE_DIR = REPO_ROOT / "exercises"
-CODE_DIRS = (REPO_ROOT / "autograder", REPO_ROOT / "npcore", REPO_ROOT / "exercises" / "defs")
+CODE_DIRS = (REPO_ROOT / "autograder", REPO_ROOT / "npcore")  # exercise defs: autograder/exercises
 VERDICTS_DIR = "verdicts"  # the grader's JSON record: verdicts/ASSIGNMENT/STUDENT/NOTEBOOK.json
 
 __all__ = ["AutogradeReport", "GradingCodeChanged", "LinkRefused", "SandboxGrades", "Snapshot"]

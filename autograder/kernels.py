@@ -46,9 +46,10 @@ from typing import Any
 from autograder.snapshot import read_nofollow
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# what the self-check cells import: the packages and the exercise definitions (which the
-# docs say learners may read); never exercises/source, the gradebook or anything else
-PACKAGE_DIRS = ("autograder", "npcore", "lessonkit", "exercises/defs")
+# what the self-check cells import: the packages (the exercise definitions, which the docs
+# say learners may read, are package data of autograder or NETPOL_EXERCISES); never
+# exercises/source, the gradebook or anything else
+PACKAGE_DIRS = ("autograder", "npcore", "lessonkit")
 KERNEL_UID_BASE = 1_900_000_000  # unprivileged ids with no account; one per learner of a run
 MAX_EXECUTED_BYTES = 50 * 1024 * 1024
 SAFE_MIME = ("text/plain", "image/png")
@@ -121,6 +122,12 @@ def _works(argv: list[str]) -> bool:
     return proc.returncode == 0
 
 
+def _exercises_dir() -> Path:
+    from autograder.exercise import EXERCISES_DIR
+
+    return Path(EXERCISES_DIR).resolve()
+
+
 def _ancestors(path: Path) -> list[Path]:
     return [p for p in reversed(path.parents) if p != Path("/")]
 
@@ -133,6 +140,9 @@ def sandbox_binds(python: Path = Path(sys.executable)) -> list[str]:
         prefixes.add(real_python.parent.parent)
     wanted = sorted(p for p in prefixes if not p.is_relative_to("/usr"))
     wanted += [REPO_ROOT / d for d in PACKAGE_DIRS if (REPO_ROOT / d).is_dir()]
+    exercises = _exercises_dir()
+    if exercises.is_dir() and not any(exercises.is_relative_to(w) for w in wanted):
+        wanted.append(exercises)
     args: list[str] = []
     made: set[Path] = set()
     for target in wanted:
@@ -335,6 +345,8 @@ def _sandbox_argv(mode: str, uid: int, work: Path, out: Path, driver_args: list[
         "PYTHONDONTWRITEBYTECODE": "1",
         "MPLCONFIGDIR": "/tmp",
     }
+    if os.environ.get("NETPOL_EXERCISES"):
+        env["NETPOL_EXERCISES"] = str(_exercises_dir())
     argv = [*_bwrap_base()]
     if mode == "bwrap":
         argv.append("--unshare-user")

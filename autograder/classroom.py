@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -48,7 +49,7 @@ from traitlets import Float, Integer, Unicode
 
 from autograder import kernels, sandbox
 from autograder.progress import Progress, outcome_text, summary_table
-from autograder.snapshot import Snapshot, read_nofollow, replace_file
+from autograder.snapshot import Snapshot, read_nofollow, remove_path, replace_file
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COURSE_DIR = REPO_ROOT / "exercises"
@@ -322,25 +323,44 @@ def _run_kernels(
     limits: tuple[float, float],
     progress: Progress,
 ) -> dict[str, str]:
+    """Run every learner's kernels; return why runs failed.
+
+    The reduced executed notebooks are kept in this process's memory and written to
+    ``executed`` only after the last kernel ended (anything a kernel put there is wiped), so
+    no kernel can change what another learner's feedback shows.
+    """
     failures: dict[str, str] = {}
+    kept: dict[str, dict[str, dict[str, Any]]] = {}
     for index, student in enumerate(names):
         folder = course / "submitted" / student / assignment
         job = kernels.KernelJob(student, kernels.job_files(snap.data, folder), index)
         try:
-            _, why = kernels.run_student(mode, job, executed, *limits)
+            kept[student], why = kernels.run_student(mode, job, executed, *limits)
         except Exception as exc:  # one learner's kernel never stops the class
             why = f"kernel run failed: {type(exc).__name__}: {exc}"
         if why:
             failures[student] = why
         progress.step(student, "kernel run failed (grade unaffected)" if why else "kernel ran")
+    for entry in list(os.scandir(executed)):
+        remove_path(Path(entry.path))
+    for student, notebooks in kept.items():
+        for name, reduced in notebooks.items():
+            replace_file(executed, Path(student) / f"{name}.json", json.dumps(reduced).encode())
     return failures
 
 
 def _reason(result: dict[str, Any]) -> str:
-    text = f"{result.get('error') or ''}\n{result.get('log') or ''}"
+    """The exception nbgrader met, in one line (not its "see the traceback above")."""
+    text = f"{result.get('log') or ''}\n{result.get('error') or ''}"
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    errors = [ln for ln in lines if "[ERROR]" in ln or "Error" in ln]
-    return ((errors or lines or ["nbgrader failed without a message"])[-1])[:300]
+    raised = [
+        ln
+        for ln in lines
+        if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Invalid\w*): ", ln)
+        and "NbGraderException" not in ln
+    ]
+    errors = [ln for ln in lines if "[ERROR]" in ln]
+    return ((raised or errors or lines or ["nbgrader failed without a message"])[-1])[:300]
 
 
 def _record_notes(course: Path, assignment: str, student: str) -> list[str]:

@@ -8,11 +8,15 @@ Rules of this file:
 
   - a symbolic link, or anything that is not a plain folder, at the folder's name;
   - a folder whose owner is not the Unix user it names (another learner's folder named
-    after you), or that holds a file or folder owned by someone else;
+    after you);
   - any symbolic link, hard link or special file inside (never followed, never read);
   - a timestamp in its name later than now (plus :data:`CLOCK_SKEW` seconds);
   - a student name that is not a plain name (``..``, empty).
 
+* ``nbgrader submit`` leaves the folder writable by everyone (mode 0777, so that the
+  instructor can delete it), so another learner who guesses its name can add files to it:
+  files not owned by the learner are SKIPPED (listed, never copied), so that nobody can
+  get a learner's whole hand-in refused.
 * Of the accepted folders of each learner the latest is copied into
   ``submitted/STUDENT/ASSIGNMENT/`` (unless the one already there is as recent), read
   without following links and written with :func:`autograder.snapshot.replace_file`, with
@@ -64,6 +68,7 @@ class CollectReport:
 
     collected: dict[str, str] = field(default_factory=dict)  # student -> timestamp
     unchanged: list[str] = field(default_factory=list)
+    skipped: dict[str, list[str]] = field(default_factory=dict)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (inbound name, why)
     flagged: dict[str, list[str]] = field(default_factory=dict)
 
@@ -71,6 +76,8 @@ class CollectReport:
         out = [f"collected {s} (submitted {t})" for s, t in sorted(self.collected.items())]
         out += [f"unchanged {s}: no newer submission" for s in sorted(self.unchanged)]
         out += [f"REFUSED {name}: {why}" for name, why in self.refused]
+        for student, why in sorted(self.skipped.items()):
+            out += [f"SKIPPED in {student}'s hand-in: {w}" for w in why]
         for student, why in sorted(self.flagged.items()):
             out += [f"FLAGGED {student}: {w}" for w in why]
         return out
@@ -129,8 +136,6 @@ def refusal(entry: Entry, now: dt.datetime, skew: float = CLOCK_SKEW) -> str | N
             return f"{rel} is a special file"
         if stat.S_ISREG(pst.st_mode) and pst.st_nlink > 1:
             return f"{rel} is a hard link"
-        if pst.st_uid != uid:
-            return f"{rel} is owned by {_owner_name(pst.st_uid)}, not by {entry.student}"
     return None
 
 
@@ -184,16 +189,25 @@ def _existing_time(folder: Path) -> dt.datetime | None:
         return None
 
 
-def _copy_entry(entry: Entry, dest: Path, course: Path) -> None:
+def _copy_entry(entry: Entry, dest: Path, course: Path) -> list[str]:
+    """Copy the learner's own files of ``entry`` to ``dest``; return the files skipped."""
+    uid = pwd.getpwnam(entry.student).pw_uid
     if os.path.lexists(dest):
         remove_path(dest)
+    skipped = []
     for path, st in walk(entry.path):
-        if stat.S_ISREG(st.st_mode):
-            rel = dest.relative_to(course) / path.relative_to(entry.path)
-            replace_file(course, rel, read_nofollow(path))
+        if not stat.S_ISREG(st.st_mode):
+            continue
+        inside = path.relative_to(entry.path)
+        if st.st_uid != uid or str(inside) == "timestamp.txt":
+            if st.st_uid != uid:
+                skipped.append(f"{inside} is owned by {_owner_name(st.st_uid)}")
+            continue
+        replace_file(course, dest.relative_to(course) / inside, read_nofollow(path))
     assert entry.timestamp is not None
     stamp = entry.timestamp.strftime("%Y-%m-%d %H:%M:%S.%f UTC").encode()
     replace_file(course, dest.relative_to(course) / "timestamp.txt", stamp)
+    return skipped
 
 
 def _latest(accepted: Iterable[Entry]) -> dict[str, Entry]:
@@ -236,7 +250,9 @@ def collect(
         if old is not None and old >= entry.timestamp and not dest.is_symlink():
             report.unchanged.append(student)
         else:
-            _copy_entry(entry, dest, course)
+            skipped = _copy_entry(entry, dest, course)
+            if skipped:
+                report.skipped[student] = skipped
             report.collected[student] = entry.timestamp.isoformat(sep=" ")
         flags: list[str] = []
         for path, st in walk(dest):

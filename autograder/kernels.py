@@ -132,28 +132,36 @@ def _ancestors(path: Path) -> list[Path]:
     return [p for p in reversed(path.parents) if p != Path("/")]
 
 
-def sandbox_binds(python: Path = Path(sys.executable)) -> list[str]:
-    """bwrap arguments for the interpreter and packages the kernel needs, all read-only."""
-    prefixes = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
-    real_python = python.resolve()
-    if not any(real_python.is_relative_to(p) for p in prefixes):
-        prefixes.add(real_python.parent.parent)
-    wanted = sorted(p for p in prefixes if not p.is_relative_to("/usr"))
-    wanted += [REPO_ROOT / d for d in PACKAGE_DIRS if (REPO_ROOT / d).is_dir()]
+def _python() -> str:
+    """This interpreter's path, normalised but with links kept (a venv's python is a link)."""
+    return os.path.abspath(sys.executable)
+
+
+def sandbox_binds() -> list[str]:
+    """bwrap arguments for the interpreter and packages the kernel needs, all read-only.
+
+    Each folder is mounted at its own path (the venv also at the path it is reached by),
+    with world-readable parents, so that the unprivileged kernel user can run the
+    instructor's interpreter even when it lives under a private home such as ``/root``.
+    """
+    mounts = {Path(sys.base_prefix).resolve(): Path(sys.base_prefix).resolve()}
+    mounts[Path(sys.prefix).resolve()] = Path(os.path.abspath(sys.prefix))
+    mounts[Path(_python()).resolve().parent.parent] = Path(_python()).resolve().parent.parent
+    mounts.update({REPO_ROOT / d: REPO_ROOT / d for d in PACKAGE_DIRS if (REPO_ROOT / d).is_dir()})
     exercises = _exercises_dir()
-    if exercises.is_dir() and not any(exercises.is_relative_to(w) for w in wanted):
-        wanted.append(exercises)
+    if exercises.is_dir() and not any(exercises.is_relative_to(t) for t in mounts.values()):
+        mounts[exercises] = exercises
     args: list[str] = []
     made: set[Path] = set()
-    for target in wanted:
+    for source, target in sorted(mounts.items(), key=lambda m: str(m[1])):
+        if target.is_relative_to("/usr"):
+            continue
         for parent in _ancestors(target):
-            if parent not in made and not parent.is_relative_to("/usr"):
+            if parent not in made:
                 args += ["--perms", "0755", "--dir", str(parent)]
                 made.add(parent)
-        args += ["--ro-bind", str(target), str(target)]
+        args += ["--ro-bind", str(source), str(target)]
         made.add(target)
-    if Path(sys.prefix) != Path(sys.prefix).resolve():  # a venv reached through a link
-        args += ["--symlink", str(Path(sys.prefix).resolve()), sys.prefix]
     return args
 
 
@@ -320,7 +328,7 @@ def _run_group(
 
 
 def _path_with_venv() -> str:
-    bin_dir = str(Path(sys.executable).parent)
+    bin_dir = os.path.dirname(_python())
     parts = [p for p in os.environ.get("PATH", "/usr/bin:/bin").split(os.pathsep) if p]
     return os.pathsep.join([bin_dir, *(p for p in parts if p != bin_dir)])
 
@@ -366,7 +374,7 @@ def _sandbox_argv(mode: str, uid: int, work: Path, out: Path, driver_args: list[
             "--inh-caps=-all",
             "--bounding-set=-all",
         ]
-    return [*argv, sys.executable, "-I", "-c", KERNEL_DRIVER, *driver_args]
+    return [*argv, _python(), "-I", "-c", KERNEL_DRIVER, *driver_args]
 
 
 def _run_one(

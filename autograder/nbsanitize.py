@@ -5,13 +5,14 @@ Rules of this file:
 * Jupyter's copy and paste duplicates a cell together with its nbgrader metadata, so a
   learner who pasted the answer cell hands in two cells with the same ``grade_id``.
   nbgrader's own ``DeduplicateIds`` keeps the LAST of them (it walks the cells backwards)
-  and strips the nbgrader metadata of the others, whichever one the learner wrote in.
+  and empties the nbgrader metadata of the others, whichever one the learner wrote in
+  (and its own ``OverwriteCells`` then fails on the emptied metadata: ``KeyError``).
 * :class:`SanitizeCells` runs first among the sanitizing preprocessors
   (``exercises/nbgrader_config.py``).  For each ``grade_id`` held by several cells it keeps
   the last copy the learner ANSWERED in (:func:`answered`: the answer cell no longer holds
   only the released stub) or, when none was answered, the last copy; the other copies stay
-  in the notebook as ordinary cells (their text is still visible in the feedback) without
-  nbgrader metadata.  Duplicate nbformat cell ``id`` values are renamed.
+  in the notebook as ordinary cells (their text is still visible in the feedback), their
+  nbgrader metadata removed.  Duplicate nbformat cell ``id`` values are renamed.
 * What it did is written to ``notebook.metadata["npgrade"]["sanitized"]`` (sentences for
   the instructor; :class:`autograder.classroom.SandboxGrades` copies them into the record).
 """
@@ -58,7 +59,8 @@ def sanitize(cells: Sequence[Any]) -> list[str]:
         keep = _keep(cells, indices)
         for i in indices:
             if i != keep:
-                cells[i]["metadata"]["nbgrader"] = {}
+                # removed, not emptied: nbgrader's OverwriteCells fails on an empty dict
+                del cells[i]["metadata"]["nbgrader"]
         notes.append(
             f"cell {gid!r} appeared {len(indices)} times (copy and paste); graded the copy "
             f"at cell {keep + 1}, the others kept as ordinary cells"

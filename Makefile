@@ -55,6 +55,7 @@ lab: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy
@@ -66,6 +67,7 @@ pytest: install system-deps nca classroom-env
 test: install system-deps nca classroom-env
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	NETPOL_REQUIRE_NCA=1 $(BIN)/pytest
 
 clean:

@@ -24,6 +24,7 @@ are removed at the end.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import pwd
@@ -191,33 +192,22 @@ def test_classroom_release_fetch_submit_grade_feedback(
             assert manage.status == 200
             teacher_ctx.close()
 
-            # the instructor collects, grades, releases feedback (terminal)
-            room.nbgrader(INSTRUCTOR, "collect", ASSIGNMENT, cwd=course)
+            # the instructor's grading round, deploy/grade.sh (what the Kubernetes Job runs):
+            # collect, sandboxed autograde, feedback generated and released, CSV export
+            graded = room.run_as(INSTRUCTOR, [room.grade_script, ASSIGNMENT], cwd=course)
+            assert graded.returncode == 0, graded.stdout[-3000:] + graded.stderr[-3000:]
             for learner in (LEARNER, LEARNER2):
                 assert (
                     course / "submitted" / learner / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
                 ).is_file()
-            graded = room.run_as(
-                INSTRUCTOR,
-                [
-                    room.environment.bin / "python",
-                    "-m",
-                    "autograder.classroom",
-                    "autograde",
-                    ASSIGNMENT,
-                    "--course",
-                    course,
-                ],
-                cwd=course,
-            )
-            assert graded.returncode == 0, graded.stderr[-3000:]
             partial = grade(EXERCISE, PARTIAL)
             full = grade(EXERCISE, reference)
             assert 0 < partial.score < partial.max_score and full.score == full.max_score
             assert f"{LEARNER}: {partial.score:g} /" in graded.stdout, graded.stdout
             assert f"{LEARNER2}: {full.score:g} /" in graded.stdout, graded.stdout
-            room.nbgrader(INSTRUCTOR, "generate_feedback", ASSIGNMENT, cwd=course)
-            room.nbgrader(INSTRUCTOR, "release_feedback", ASSIGNMENT, cwd=course)
+            with (course / f"grades-{ASSIGNMENT}.csv").open(encoding="utf-8") as fh:
+                rows = {r["student_id"]: float(r["score"]) for r in csv.DictReader(fh)}
+            assert rows[LEARNER] == partial.score and rows[LEARNER2] == full.score
 
             # learner one fetches the feedback and reads it in the browser
             try:

@@ -233,6 +233,11 @@ class Classroom:
     def state(self) -> Path:
         return self.base / "state"
 
+    @property
+    def grade_script(self) -> Path:
+        """deploy/grade.sh (``netpol-grade``), where every user can run it."""
+        return self.base / "bin" / "netpol-grade"
+
     def home(self, user: str) -> Path:
         return self.base / "home" / user
 
@@ -341,6 +346,9 @@ def create_classroom(
     room.exchange.chmod(0o777)  # nbgrader: every user writes here; it sets the inner modes
     shutil.copytree(DEPLOY / "jupyter", room.jupyter, dirs_exist_ok=True)
     _world_readable(room.jupyter)
+    room.grade_script.parent.mkdir(mode=0o755, exist_ok=True)
+    shutil.copy(DEPLOY / "grade.sh", room.grade_script)
+    room.grade_script.chmod(0o755)
     for name in (*room.instructors, *room.learners):
         remove_user(name)  # a leftover of an interrupted run
         password = secrets.token_urlsafe(12)

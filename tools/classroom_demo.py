@@ -469,7 +469,13 @@ class Hub:
                 process.wait(timeout=10)
         if process is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)  # a proxy left in the hub's group
+                os.killpg(process.pid, signal.SIGKILL)  # anything left in the hub's group
+        # the proxy runs in a session of its own; the hub stops it unless it was killed
+        with contextlib.suppress(OSError, ValueError):
+            pid = int((self.room.state / "jupyterhub-proxy.pid").read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if str(self.room.environment.proxy_bin).encode() in cmdline:
+                os.kill(pid, signal.SIGTERM)
         uids = set()
         for name in (*self.room.instructors, *self.room.learners):
             with contextlib.suppress(KeyError):
@@ -496,6 +502,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"classroom environment: {environment.env}\nproxy: {environment.proxy_bin}")
         return 0
     learners = args.learners or ["learner1", "learner2"]
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # Ctrl-C and `kill` both end in the cleanup below (also when started in the background,
+    # where a shell leaves SIGINT ignored).
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     room = create_classroom(environment, [args.instructor], learners)
     try:
         release(room, args.instructor, ASSIGNMENTS)

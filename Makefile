@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab reset-lesson instructor test install system-deps nca lint typecheck pytest clean
+.PHONY: lab reset-lesson instructor test install system-deps nca lint typecheck pytest clean classroom-env classroom-demo
 
 $(STAMP): pyproject.toml
 	@echo "netpol-lab: installing the course into $(VENV)/ (first run only, about a minute)"
@@ -34,6 +34,25 @@ $(NCA_VENV)/bin/nca:
 	$(NCA_VENV)/bin/pip install --quiet network-config-analyzer==2.1.0
 
 nca: $(NCA_VENV)/bin/nca
+
+# The JupyterHub classroom (tests/test_hub.py, `make classroom-demo`, docs/classroom.md): Debian's
+# python3-venv and npm, then /opt/netpol-lab: a venv from /usr/bin/python3 with
+# deploy/requirements.txt and this checkout's wheel, and configurable-http-proxy from npm.
+# Only as root (the test creates Unix users); elsewhere it says so and does nothing.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+classroom-env: install
+	@if [ "$$(id -u)" = 0 ]; then \
+	  missing=""; \
+	  { [ -x /usr/bin/python3 ] && dpkg -s python3-venv >/dev/null 2>&1; } || missing="python3 python3-venv"; \
+	  command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	  if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi; \
+	  $(BIN)/python tools/classroom_demo.py install; \
+	else echo "classroom-env: skipped (needs root; tests/test_hub.py then skips too)"; fi
+
+# A demo classroom on http://127.0.0.1:8000 (an instructor and two learners as Unix users); Ctrl-C removes it.
+classroom-demo: install
+	$(SUDO) $(MAKE) --no-print-directory classroom-env
+	$(SUDO) $(BIN)/python tools/classroom_demo.py up
 
 # 1. Install everything and open the course in JupyterLab, on the learner's own copy of
 #    the lessons (WORKSPACE, git-ignored; made on the first run and never overwritten).
@@ -66,11 +85,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install system-deps nca
+pytest: install system-deps nca classroom-env
 	$(BIN)/pytest
 
 # 2. Install everything and run the whole test suite (what .ci/run calls).
-test: install system-deps nca
+test: install system-deps nca classroom-env
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from npcore.cluster import Cluster, Pod, resolve_port
+from npcore.cni import as_enforced
 from npcore.engine import Endpoint
 from npcore.ipblock import ipblock_networks
 from npcore.model import (
@@ -105,7 +106,8 @@ def _block_ranges(block: IPBlock) -> tuple[int, int, int, list[tuple[int, int]]]
 
 def _compile(cluster: Cluster) -> _Compiled:
     peers: tuple[Endpoint, ...] = cluster.peers()
-    policies = cluster.policies if cluster.enforced else ()
+    plugin = cluster.cni_plugin  # CNI capabilities: endPort via as_enforced, ipBlock below
+    policies = as_enforced(plugin, cluster.policies) if cluster.enforced else ()
     # Every distinct ipBlock used by an effective rule.
     blocks: dict[IPBlock, int] = {}
     for policy in policies:
@@ -164,6 +166,8 @@ def _compile(cluster: Cluster) -> _Compiled:
         groups_by_ns.setdefault(namespace, []).append((dict(labels), group_classes[gid]))
     block_classes = [0] * len(blocks)
     for cid, mask in enumerate(class_ipmask):
+        if isinstance(reps[cid], Pod) and not plugin.ipblock_matches_pods:
+            continue  # CNI capability: this plugin's ipBlock never matches a pod
         for i in _bits(mask):
             block_classes[i] |= 1 << cid
     ns_labels = cluster.namespace_labels()

@@ -15,11 +15,11 @@ from __future__ import annotations
 import pytest
 
 from npcore.cli import main
+from npcore.cli.sources import load_cluster
 from npcore.cluster import Cluster, ContainerPort, External, Namespace, Pod
 from npcore.cni import DEFAULT_CNI, KNOWN_CNIS, SPEC_CNI, as_enforced, cni_info
 from npcore.engine import Connection, is_allowed
 from npcore.explain import explain_text
-from npcore.load import load_cluster
 from npcore.model import (
     IPBlock,
     LabelSelector,

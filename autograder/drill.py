@@ -21,6 +21,7 @@ from typing import TextIO
 from autograder.exercise import Exercise
 from autograder.grade import grade_exercise
 from autograder.results import GradeResult
+from autograder.show import scenario_view
 
 __all__ = ["DrillResult", "format_duration", "run_drill"]
 
@@ -77,7 +78,10 @@ def task_text(exercise: Exercise) -> str:
         if exercise.time_budget
         else "No time budget"
     )
-    return f"Task {exercise.id}: {exercise.title}\n{budget}\n\n{exercise.task.strip()}\n"
+    text = f"Task {exercise.id}: {exercise.title}\n{budget}\n\n{exercise.task.strip()}\n"
+    if exercise.scenario.strip():  # the cluster as kubectl shows it (npgrade show)
+        text += "\n" + scenario_view(exercise)
+    return text
 
 
 def run_drill(

@@ -191,11 +191,21 @@ def _constraints(exercise: Exercise, policies: Sequence[NetworkPolicy]) -> list[
     return problems
 
 
-def grade_policies(exercise: Exercise, policies: Sequence[NetworkPolicy]) -> GradeResult:
-    """Grade already-loaded learner policies against a policy exercise."""
+def grade_policies(
+    exercise: Exercise,
+    policies: Sequence[NetworkPolicy],
+    *,
+    scenario_policies: Sequence[NetworkPolicy] | None = None,
+) -> GradeResult:
+    """Grade already-loaded learner policies against a policy exercise.
+
+    ``scenario_policies``: the scenario's own policies as they are now (a cluster the
+    learner changed, see :mod:`autograder.fromcluster`); ``None``: as the scenario has them.
+    """
     scenario = scenario_cluster(exercise)
     expected = _expected_map(exercise)
-    learner_cluster = scenario.with_policies((*scenario.policies, *policies))
+    base = scenario.policies if scenario_policies is None else tuple(scenario_policies)
+    learner_cluster = scenario.with_policies((*base, *policies))
     got = connectivity_map(learner_cluster)
     diffs = connectivity_diff(got, expected)
     points = exercise.points

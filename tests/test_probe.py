@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -328,3 +330,50 @@ def test_compare_core_is_pure() -> None:
         parse_documents([], "e")
     with pytest.raises(ProbeInputError, match="probed twice"):
         parse_documents([_observed()[0], _observed()[0]], "o")
+
+
+# --- docs/probe.md: every console example runs and prints what the page shows --------------
+
+DOC = ROOT / "docs" / "probe.md"
+EXAMPLE = re.compile(r"```console\n\$ (?P<cmd>[^\n]+)\n(?P<out>.*?)```", re.S)
+
+
+def _examples() -> list[tuple[str, str]]:
+    return [(m["cmd"], m["out"]) for m in EXAMPLE.finditer(DOC.read_text())]
+
+
+def test_the_doc_shows_every_command() -> None:
+    shown = {" ".join(shlex.split(cmd)[:2]) for cmd, _ in _examples()}
+    assert {"npcore probe", "npcore matrix", "npgrade show"} <= shown
+    assert any("compare" in cmd for cmd, _ in _examples())
+    assert any("--from-cluster" in cmd for cmd, _ in _examples())
+
+
+@pytest.mark.parametrize(("command", "expected"), _examples(), ids=lambda v: str(v)[:60])
+def test_doc_example(
+    command: str,
+    expected: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Run from a scratch directory that sees the repository's tests/ (so --out writes
+    there), with the npcore or npgrade entry point."""
+    (tmp_path / "tests").symlink_to(ROOT / "tests")
+    monkeypatch.chdir(tmp_path)
+    status = 0
+    if "; echo $?" in command:
+        status = int(expected.rstrip("\n").splitlines()[-1])
+        expected = "".join(expected.splitlines(keepends=True)[:-1])
+        command = command.split(";")[0]
+    argv = shlex.split(command)
+    if argv[0] == "npgrade":
+        from autograder.cli import main as npgrade_main
+
+        code = npgrade_main(argv[1:])
+    else:
+        assert argv[0] == "npcore"
+        code = npcore_main(argv[1:])
+    out, err = capsys.readouterr()
+    assert code == status
+    assert out + err == expected

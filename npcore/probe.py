@@ -259,9 +259,7 @@ def yaml_documents(documents: Iterable[Mapping[str, object]], header: str = "") 
     return header + "---\n".join(parts)
 
 
-def scenario_yaml(
-    cluster: Cluster, *, image: str = AGNHOST_IMAGE, policies: bool = False
-) -> str:
+def scenario_yaml(cluster: Cluster, *, image: str = AGNHOST_IMAGE, policies: bool = False) -> str:
     """The scenario to apply to a practice cluster (and its policies with ``policies``)."""
     docs = scenario_documents(cluster, image=image)
     if policies:

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from autograder.exercise import Exercise
-from autograder.grade import grade_policies, scenario_cluster
+from autograder.judge import grade_policies
+from autograder.loaded import LoadedExercise
 from autograder.results import GradeResult
 from npcore.load import parse_policies
 from npcore.model import NetworkPolicy
@@ -95,14 +95,14 @@ class ClusterGrade:
         return lines
 
 
-def grade_from_cluster(exercise: Exercise, text: str, filename: str) -> ClusterGrade:
+def grade_from_cluster(exercise: LoadedExercise, text: str, filename: str) -> ClusterGrade:
     """Grade the policies of a ``kubectl get networkpolicies -A -o yaml`` dump.
 
     Raises :class:`~npcore.errors.NpcoreError` (with every error, ``FILE:LINE:COL``) when
     the dump cannot be read as NetworkPolicies.
     """
     policies = parse_policies(strip_server_fields(text), filename)
-    scenario = scenario_cluster(exercise)
+    scenario = exercise.scenario
     namespaces = {ns.name for ns in scenario.namespaces} | {p.namespace for p in scenario.pods}
     own = {p.key for p in scenario.policies}
     inside = [p for p in policies if p.namespace in namespaces]

@@ -25,8 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from autograder.exercise import Exercise
-from autograder.grade import scenario_cluster
+from autograder.loaded import LoadedExercise
 from npcore.cluster import Cluster, Pod, Service
 from npcore.cni import DEFAULT_CNI
 from npcore.model import LabelSelector
@@ -106,17 +105,17 @@ def _view(cluster: Cluster) -> list[str]:
     return lines
 
 
-def scenario_view(exercise: Exercise) -> str:
+def scenario_view(exercise: LoadedExercise) -> str:
     """What ``npgrade show EXERCISE`` prints: the scenario as kubectl shows it."""
-    cluster = scenario_cluster(exercise)
+    cluster = exercise.scenario
     title = f"Scenario of {exercise.id}: what kubectl shows you on the cluster"
     return "\n".join([title, "", *_view(cluster)]) + "\n"
 
 
-def scenario_manifests(exercise: Exercise) -> str:
+def scenario_manifests(exercise: LoadedExercise) -> str:
     """What ``npgrade show EXERCISE --manifests`` prints: the scenario to apply to a
     practice cluster (never the reference solution)."""
-    cluster = scenario_cluster(exercise)
+    cluster = exercise.scenario
     documents = [*scenario_documents(cluster), *(policy_manifest(p) for p in cluster.policies)]
     header = (
         f"# The scenario of {exercise.id}, to apply to a practice cluster:\n"

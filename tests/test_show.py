@@ -15,19 +15,18 @@ from pathlib import Path
 import pytest
 import yaml
 
+from autograder.catalog import list_exercises, load
 from autograder.cli import main
-from autograder.exercise import Exercise, list_exercises, load_exercise
 from autograder.fromcluster import grade_from_cluster, strip_server_fields
-from autograder.grade import scenario_cluster
+from autograder.loaded import LoadedExercise, load_definition
 from autograder.show import scenario_manifests, scenario_view
 from npcore.cli.sources import load_cluster
-from npcore.load import parse_policies
 from npcore.model import LabelSelector, NetworkPolicy
 
 DUMP = Path(__file__).resolve().parent / "data" / "practice" / "cluster-dump.yaml"
-EXERCISES = list_exercises()
-WITH_SCENARIO = [e for e in EXERCISES if e.scenario.strip()]
-POLICY = [e for e in EXERCISES if e.kind == "policy"]
+EXERCISES = [load(e.id) for e in list_exercises()]
+WITH_SCENARIO = [e for e in EXERCISES if e.definition.scenario.strip()]
+POLICY = [e for e in EXERCISES if e.definition.kind == "policy"]
 
 
 def run(argv: list[str], stdin: str = "") -> tuple[int, str, str]:
@@ -36,8 +35,8 @@ def run(argv: list[str], stdin: str = "") -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def _reference(exercise: Exercise) -> tuple[NetworkPolicy, ...]:
-    return parse_policies(exercise.reference, "reference") if exercise.reference else ()
+def _reference(exercise: LoadedExercise) -> tuple[NetworkPolicy, ...]:
+    return exercise.reference
 
 
 def _selectors(policy: NetworkPolicy) -> list[tuple[LabelSelector, str]]:
@@ -58,7 +57,7 @@ def _selectors(policy: NetworkPolicy) -> list[tuple[LabelSelector, str]]:
 def test_view_of_a_scenario() -> None:
     code, out, err = run(["show", "cka-block-metadata"])
     assert (code, err) == (0, "")
-    cluster = scenario_cluster(load_exercise("cka-block-metadata"))
+    cluster = load("cka-block-metadata").scenario
     web = cluster.pod("apps/web-0")
     lines = out.splitlines()
     assert lines[0] == "Scenario of cka-block-metadata: what kubectl shows you on the cluster"
@@ -74,9 +73,9 @@ def test_view_of_a_scenario() -> None:
 
 
 @pytest.mark.parametrize("exercise", WITH_SCENARIO, ids=lambda e: e.id)
-def test_show_never_prints_the_reference(exercise: Exercise) -> None:
+def test_show_never_prints_the_reference(exercise: LoadedExercise) -> None:
     """The policies shown and applied are the scenario's own, never the reference's."""
-    scenario_keys = {p.key for p in scenario_cluster(exercise).policies}
+    scenario_keys = {p.key for p in exercise.scenario.policies}
     lines = scenario_view(exercise).splitlines()
     start = lines.index("$ kubectl get networkpolicies -A") + 1
     block = lines[start : lines.index("", start) if "" in lines[start:] else len(lines)]
@@ -93,11 +92,11 @@ def test_show_never_prints_the_reference(exercise: Exercise) -> None:
 
 
 @pytest.mark.parametrize("exercise", POLICY, ids=lambda e: e.id)
-def test_every_task_is_solvable_from_its_text_plus_show(exercise: Exercise) -> None:
+def test_every_task_is_solvable_from_its_text_plus_show(exercise: LoadedExercise) -> None:
     """Each label the reference selects on is shown on a pod or namespace (or named in
     the task), each namespace it lives in is shown, each named port is shown."""
     view = scenario_view(exercise)
-    task = exercise.task
+    task = exercise.definition.task
     for policy in _reference(exercise):
         assert policy.namespace in view or policy.namespace in task, policy.namespace
         for selector, _kind in _selectors(policy):
@@ -112,11 +111,11 @@ def test_every_task_is_solvable_from_its_text_plus_show(exercise: Exercise) -> N
 
 
 @pytest.mark.parametrize("exercise", WITH_SCENARIO, ids=lambda e: e.id)
-def test_manifests_are_the_scenario_and_pass_npcore_check(exercise: Exercise) -> None:
+def test_manifests_are_the_scenario_and_pass_npcore_check(exercise: LoadedExercise) -> None:
     code, out, _ = run(["show", exercise.id, "--manifests"])
     assert code == 0
     applied = load_cluster(text=out, filename="manifests")  # raises on any error
-    scenario = scenario_cluster(exercise)
+    scenario = exercise.scenario
     assert [(p.key, dict(p.labels)) for p in applied.pods] == [
         (p.key, dict(p.labels)) for p in scenario.pods
     ]
@@ -131,10 +130,11 @@ def test_manifests_are_the_scenario_and_pass_npcore_check(exercise: Exercise) ->
 
 
 def test_drill_prints_the_view_under_the_task(tmp_path: Path) -> None:
-    exercise = load_exercise("cka-block-metadata")
-    code, out, _ = run(["drill", exercise.id], stdin=exercise.reference)
+    exercise = load("cka-block-metadata")
+    code, out, _ = run(["drill", exercise.id], stdin=exercise.definition.reference)
     assert code == 0
-    task_end = out.index(exercise.task.strip()) + len(exercise.task.strip())
+    task = exercise.definition.task.strip()
+    task_end = out.index(task) + len(task)
     assert out.index(scenario_view(exercise)) > task_end
 
 
@@ -220,8 +220,9 @@ spec:
 
 def test_scenario_policies_are_taken_as_the_cluster_has_them() -> None:
     """A dump's copy of a scenario policy replaces it (changed, kept or deleted)."""
-    base = load_exercise("cka-block-metadata")
-    exercise = replace(base, scenario=base.scenario + "---\n" + LOCKDOWN.replace("SELECTS", "none"))
+    base = load("cka-block-metadata").definition
+    lockdown = LOCKDOWN.replace("SELECTS", "none")
+    exercise = load_definition(replace(base, scenario=base.scenario + "---\n" + lockdown))
     answer = DUMP.read_text()
     as_is = grade_from_cluster(exercise, answer + _item(LOCKDOWN, "none"), "dump")
     assert (as_is.answer, as_is.scenario, as_is.result.passed) == (

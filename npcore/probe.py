@@ -306,10 +306,11 @@ NAMESPACES=(@NAMESPACES@)
 for ns in "${NAMESPACES[@]}"; do
   "$KUBECTL" wait --for=condition=Ready pod --all -n "$ns" --timeout=300s >&2 || exit 2
 done
-declare -A IP
-for peer in "${PEERS[@]}"; do
-  IP[$peer]=$("$KUBECTL" get pod -n "${peer%%/*}" "${peer#*/}" -o jsonpath='{.status.podIP}')
-  if [ -z "${IP[$peer]}" ]; then echo "no IP for pod $peer" >&2; exit 2; fi
+IPS=()  # by index, as PEERS (no associative arrays: macOS ships bash 3.2)
+for i in "${!PEERS[@]}"; do
+  peer=${PEERS[$i]}
+  IPS[$i]=$("$KUBECTL" get pod -n "${peer%%/*}" "${peer#*/}" -o jsonpath='{.status.podIP}')
+  if [ -z "${IPS[$i]}" ]; then echo "no IP for pod $peer" >&2; exit 2; fi
 done
 
 peers_json=""
@@ -327,8 +328,9 @@ for peer in "${PEERS[@]}"; do peers_json+="${peers_json:+, }\"$peer\""; done
     for i in "${!PEERS[@]}"; do
       src=${PEERS[$i]}
       row=""
-      for dst in "${PEERS[@]}"; do
-        host=${IP[$dst]}
+      for j in "${!PEERS[@]}"; do
+        dst=${PEERS[$j]}
+        host=${IPS[$j]}
         case "$host" in *:*) host="[$host]" ;; esac
         if "$KUBECTL" exec -n "${src%%/*}" "${src#*/}" -c "${CONTAINERS[$i]}" -- \
             /agnhost connect "$host:$port" --timeout="$TIMEOUT" --protocol="$lower" \

@@ -22,6 +22,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from npcore import Cluster, External, Pod, Protocol, resolve_port
 from npcore.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError, run
@@ -32,6 +33,9 @@ from npcore.cli.common import port_argument as _port
 from npcore.cli.common import protocol_argument as _protocol
 from npcore.cli.common import with_externals as _with_externals
 from npcore.cli.sources import load_input
+
+if TYPE_CHECKING:
+    from lessonkit.diagrams import Flow
 
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "all_pairs", "build_parser", "main"]
 
@@ -79,11 +83,11 @@ def _listens(cluster: Cluster, pod: Pod, port: int | str, protocol: str) -> bool
     return number is not None and listening.contains(Protocol(protocol.upper()), number)
 
 
-def all_pairs(cluster: Cluster, port: int | str, protocol: str = "TCP") -> list:
+def all_pairs(cluster: Cluster, port: int | str, protocol: str = "TCP") -> list[Flow]:
     """Every ordered pair of peers on ``port`` (see the module docstring for what is left out)."""
     from lessonkit.diagrams import Flow
 
-    flows = []
+    flows: list[Flow] = []
     for src in cluster.peers():
         for dst in cluster.peers():
             if src.key == dst.key or (isinstance(src, External) and isinstance(dst, External)):

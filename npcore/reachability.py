@@ -405,8 +405,10 @@ def _port_classes(compiled: _Compiled, numbers: list[int | None], protocol: Prot
     named_cache: dict[tuple[str, Protocol], int] = {}
 
     def entry_classes(entry: NetworkPolicyPort) -> int:
+        if entry.effective_protocol != protocol:  # admits nothing on this probe
+            return 0
         if isinstance(entry.port, str):  # resolved on each destination class
-            key = (entry.port, entry.effective_protocol)
+            key = (entry.port, protocol)
             if key not in named_cache:
                 named_cache[key] = sum_bits(
                     1 << cid

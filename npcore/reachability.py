@@ -533,6 +533,47 @@ class ConnectivityMap:
             "allowed": allowed,
         }
 
+    def to_json(self) -> str:
+        """:meth:`to_dict` as JSON text, exactly ``json.dumps(self.to_dict(), indent=2)``,
+        written row by row without building the dict (each distinct cell's list once)."""
+        head = {
+            "port": None,
+            "protocol": None,
+            "cni": self.cni,
+            "enforced": self.enforced,
+            "peers": list(self.peers),
+            "allowed": None,
+        }
+        text = json.dumps(head, indent=2)[: -len("null\n}")]
+        if not self.peers:
+            return text + "{}\n}"
+        fragments: dict[int, str] = {}
+
+        def fragment(cell: PortSet) -> str:
+            found = fragments.get(id(cell))
+            if found is None:
+                listed = json.dumps(cell.describe(), indent=2).replace("\n", "\n      ")
+                found = fragments[id(cell)] = listed
+            return found
+
+        prefixes = [f"      {json.dumps(p)}: " for p in self.peers]
+        everything = fragment(ALL_PORTS)
+        base_rows: dict[int, list[str]] = {}
+        parts = []
+        for i, src in enumerate(self.peers):
+            signature = self._src[i] if self.enforced else -1
+            row = base_rows.get(signature)
+            if row is None:
+                if self.enforced:
+                    cells = self._cells[signature]
+                    row = [p + fragment(cells[d]) for p, d in zip(prefixes, self._dst, strict=True)]
+                else:
+                    row = [p + everything for p in prefixes]
+                base_rows[signature] = row
+            row = [*row[:i], prefixes[i] + everything, *row[i + 1 :]]
+            parts.append(f"    {json.dumps(src)}: {{\n" + ",\n".join(row) + "\n    }")
+        return text + "{\n" + ",\n".join(parts) + "\n  }\n}"
+
 
 def connectivity_map(cluster: Cluster) -> ConnectivityMap:
     """The allowed ports and protocols of every ordered pair of peers.

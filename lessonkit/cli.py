@@ -43,6 +43,10 @@ PROG = "npcore draw"
 FORMATS = ("png", "svg")
 
 
+if TYPE_CHECKING:
+    from lessonkit.verdicts import Flow
+
+
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     """The ``npcore draw`` argument parser."""
     parser = _Parser(
@@ -94,7 +98,7 @@ def all_pairs(cluster: Cluster, port: int | str, protocol: str = "TCP") -> list[
                 continue
             if isinstance(dst, Pod) and not _listens(cluster, dst, port, protocol):
                 continue
-            flows.append(Flow(src.key, dst.key, port, protocol))
+            flows.append(Flow(src.key, dst.key, port, Protocol(protocol.upper())))
     return flows
 
 

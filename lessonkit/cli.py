@@ -79,24 +79,22 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     return parser
 
 
-def _listens(cluster: Cluster, pod: Pod, port: int | str, protocol: str) -> bool:
-    """Whether ``pod`` could receive on ``port``/``protocol``: :meth:`Cluster.listening`
-    (any port when it declares none), a name resolved by :func:`npcore.resolve_port`."""
-    number = resolve_port(pod, port, protocol) if pod.ports else 1
-    listening = cluster.listening(pod)
-    return number is not None and listening.contains(Protocol(protocol.upper()), number)
-
-
 def all_pairs(cluster: Cluster, port: int | str, protocol: str = "TCP") -> list[Flow]:
     """Every ordered pair of peers on ``port`` (see the module docstring for what is left out)."""
     from lessonkit.diagrams import Flow
 
+    wanted = Protocol(protocol.upper())
     flows: list[Flow] = []
     for src in cluster.peers():
         for dst in cluster.peers():
             if src.key == dst.key or (isinstance(src, External) and isinstance(dst, External)):
                 continue
-            if isinstance(dst, Pod) and not _listens(cluster, dst, port, protocol):
+            # A pod that declares ports must listen on this one (a name resolves by name
+            # and protocol); one that declares none may listen on any (Cluster.listening).
+            number = resolve_port(dst, port, wanted)
+            if isinstance(dst, Pod) and dst.ports and not (
+                number is not None and cluster.listening(dst).contains(wanted, number)
+            ):
                 continue
             flows.append(Flow(src.key, dst.key, port, Protocol(protocol.upper())))
     return flows

@@ -24,7 +24,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from npcore import Cluster, External, Pod, Protocol, resolve_port
+from npcore import Cluster, External, Pod, Protocol, UnknownPeerError, resolve_port
 from npcore.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError, run
 from npcore.cli.common import ArgumentParser as _Parser
 from npcore.cli.common import add_cluster_options as _cluster_options
@@ -109,7 +109,6 @@ def _run(args: argparse.Namespace) -> int:
     cni = _cni(args.cni)
     result = load_input(args.files, cni, sys.stderr)
     cluster = _with_externals(result.cluster, args.external)
-    names = {p.key for p in cluster.peers()}
 
     if args.flow:
         try:
@@ -124,9 +123,12 @@ def _run(args: argparse.Namespace) -> int:
             raise UsageError(f"no pair of peers to draw on {args.protocol} {args.port}")
     for flow in flows:
         for name in (flow.src, flow.dst):
-            if name not in names:
-                known = ", ".join(sorted(names)) or "none"
-                raise UsageError(f"--flow {flow.name}: unknown peer {name!r}; known: {known}")
+            try:
+                peer = cluster.peer(name)
+            except UnknownPeerError as error:
+                raise UsageError(f"--flow {flow.name}: {error}") from None
+            if peer.key != name:  # found by IP or prefix: the diagram names peers by key
+                raise UsageError(f"--flow {flow.name}: write {name!r} as {peer.key!r}")
     data, diagram = render(cluster, flows, fmt=fmt, title=args.title, dpi=args.dpi)
     try:
         with open(args.output, "wb") as out:

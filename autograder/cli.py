@@ -24,10 +24,18 @@ from autograder.catalog import list_exercises, load
 from autograder.definition import ExerciseError, UnknownExerciseError
 from autograder.drill import format_duration, run_drill
 from autograder.grade import MAX_ANSWER_BYTES, grade_exercise
+from npcore.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError
+from npcore.cli.sources import check_readable, read_sources
+from npcore.errors import FieldError
+from npcore.load.yaml_safe import Limits
 
 __all__ = ["main"]
 
-EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# The contract of npcore.cli.common: an answer that does not pass is an invalid input.
+EXIT_PASSED, EXIT_FAILED = EXIT_OK, EXIT_INVALID
+
+# Answers are read with a bound: a policy answer is a few KB (see autograder.grade).
+ANSWER_LIMITS = Limits(max_bytes=MAX_ANSWER_BYTES)
 
 USAGE = """\
 usage: npgrade EXERCISE FILE... [--format text|json] [--reveal]   grade answer files ("-" = stdin)
@@ -72,16 +80,18 @@ def _drill_parser() -> _Parser:
     return p
 
 
-def _read(path: str, stdin: TextIO) -> str:
-    if path == "-":
-        return stdin.read(MAX_ANSWER_BYTES + 1)
+def _read(paths: Sequence[str], stdin: TextIO) -> list[tuple[str, str]]:
+    """The answers, read as every command line reads its input (npcore.cli.sources)."""
+    answers = []
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read(MAX_ANSWER_BYTES + 1)
-    except UnicodeDecodeError:
-        raise _Usage(f"npgrade: cannot read {path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise _Usage(f"npgrade: cannot read {path}: {exc.strerror}") from None
+        check_readable(paths)
+        for name, text in read_sources(paths, limits=ANSWER_LIMITS, stdin=stdin):
+            if isinstance(text, FieldError):
+                raise _Usage(f"npgrade: cannot read {name}: {text.message}")
+            answers.append((name, text))
+    except UsageError as exc:
+        raise _Usage(f"npgrade: {exc}") from None
+    return answers
 
 
 def _cmd_list(args: argparse.Namespace, out: TextIO) -> int:
@@ -141,7 +151,7 @@ def main(
             return EXIT_PASSED if drill.result.passed else EXIT_FAILED
         args = _grade_parser().parse_args(args_list)
         exercise = load(args.exercise)
-        answers = [("<stdin>" if f == "-" else f, _read(f, inp)) for f in args.files]
+        answers = _read(args.files, inp)
         result = grade_exercise(exercise, answers, reveal=args.reveal)
         if args.format == "json":
             json.dump(result.to_dict(), out, indent=2)

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from autograder import feedback as fb
 from autograder.definition import Constraints
 from autograder.results import Misconception
-from npcore.cluster import Cluster, Pod
+from npcore.cluster import Cluster, Peer, Pod
 from npcore.diff import Change
 from npcore.engine import peer_matches, policy_selects, resolve_port
 from npcore.ipblock import ipblock_contains
@@ -52,12 +53,18 @@ class Context:
     diffs: tuple[Change, ...]
     constraints: Constraints = field(default_factory=Constraints)
 
+    @cached_property
+    def _peers(self) -> dict[str, Peer]:
+        return {peer.key: peer for peer in self.scenario.peers()}
+
+    def peer(self, name: str) -> Peer | None:
+        """Today's peer called ``name`` (``None`` for a peer that may come later)."""
+        return self._peers.get(name)
+
     def pod(self, name: str) -> Pod | None:
-        """The scenario pod called ``namespace/name`` (``None`` for an external)."""
-        for pod in self.scenario.pods:
-            if pod.key == name:
-                return pod
-        return None
+        """Today's pod called ``namespace/name`` (``None`` for an external)."""
+        peer = self._peers.get(name)
+        return peer if isinstance(peer, Pod) else None
 
     def extra(self) -> Iterator[Change]:
         """Diffs where the learner allows more."""
@@ -522,9 +529,7 @@ def peers_and_ports_merged(ctx: Context) -> list[Misconception]:
             for d in ctx.extra():
                 local, other = (d.dst, d.src) if direction == "ingress" else (d.src, d.dst)
                 local_pod = ctx.pod(local)
-                endpoint = ctx.pod(other) or next(
-                    (e for e in ctx.scenario.externals if e.name == other), None
-                )
+                endpoint = ctx.peer(other)
                 if (
                     local_pod is not None
                     and endpoint is not None

@@ -28,7 +28,6 @@ __all__ = [
     "explicit_flow_line",
     "hidden_flow_line",
     "misconception_line",
-    "ports_minus",
     "printable",
 ]
 
@@ -189,16 +188,6 @@ def detail(key: str, **places: object) -> str:
     return DETAILS[key].format(**places)
 
 
-def ports_minus(a: PortSet, b: PortSet) -> PortSet:
-    """The ports in ``a`` and not in ``b`` (:func:`npcore.diff.port_difference`).
-
-    >>> from npcore.model import Protocol
-    >>> ports_minus(PortSet.of(Protocol.TCP), PortSet.of(Protocol.TCP, 80)).describe()
-    ['TCP 1-79', 'TCP 81-65535']
-    """
-    return a.difference(b)
-
-
 def describe_ports(ports: PortSet) -> str:
     """``TCP 3306``, ``TCP 1-79, UDP all`` (``all`` ports of a protocol), ``all ports``, or
     ``all ports except TCP 3306`` when that is shorter.
@@ -206,13 +195,13 @@ def describe_ports(ports: PortSet) -> str:
     >>> from npcore.model import Protocol
     >>> describe_ports(PortSet.of(Protocol.TCP, 3306))
     'TCP 3306'
-    >>> describe_ports(ports_minus(ALL_PORTS, PortSet.of(Protocol.TCP, 3306)))
+    >>> describe_ports(ALL_PORTS.difference(PortSet.of(Protocol.TCP, 3306)))
     'all ports except TCP 3306'
     """
     parts = ports.describe()
     if parts == ["all"]:
         return "all ports"
-    rest = ports_minus(ALL_PORTS, ports).describe()
+    rest = ALL_PORTS.difference(ports).describe()
     if len(rest) < len(parts):
         return "all ports except " + ", ".join(rest)
     return ", ".join(parts)

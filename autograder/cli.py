@@ -18,6 +18,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TextIO
 
 from autograder.catalog import list_exercises, load
@@ -27,15 +28,14 @@ from autograder.grade import MAX_ANSWER_BYTES, grade_exercise
 from npcore.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError
 from npcore.cli.sources import check_readable, read_sources
 from npcore.errors import FieldError
-from npcore.load.yaml_safe import Limits
+from npcore.load import DEFAULT_LIMITS
 
 __all__ = ["main"]
 
 # The contract of npcore.cli.common: an answer that does not pass is an invalid input.
 EXIT_PASSED, EXIT_FAILED = EXIT_OK, EXIT_INVALID
-
-# Answers are read with a bound: a policy answer is a few KB (see autograder.grade).
-ANSWER_LIMITS = Limits(max_bytes=MAX_ANSWER_BYTES)
+# Answers are read with the grader's bound (the rest of the bounds are the manifests').
+ANSWER_LIMITS = replace(DEFAULT_LIMITS, max_bytes=MAX_ANSWER_BYTES)
 
 USAGE = """\
 usage: npgrade EXERCISE FILE... [--format text|json] [--reveal]   grade answer files ("-" = stdin)

@@ -406,7 +406,7 @@ def test_class_report_html_has_charts_and_links_to_the_lessons(
 def test_every_misconception_links_to_a_lesson_section() -> None:
     from autograder.feedback import DEFAULT_HINTS
 
-    assert set(report.MISCONCEPTION_SECTIONS) == set(DEFAULT_HINTS)
+    assert set(DEFAULT_HINTS) <= set(report.MISCONCEPTION_SECTIONS)
     for lesson, words in report.MISCONCEPTION_SECTIONS.values():
         link = report.lesson_link(lesson, words, ROOT / "lessons", "lessons")
         assert link is not None and "#" in link.href, (lesson, words)

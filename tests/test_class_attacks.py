@@ -425,3 +425,22 @@ def test_sanitiser_keeps_the_answered_copy_and_renames_duplicate_cell_ids() -> N
         assert len(answers) == 1 and PARTIAL.splitlines()[0] in answers[0]["source"]
         assert len({c["id"] for c in cells}) == len(cells)
         assert any("renamed" in n for n in notes)
+
+
+def test_remove_below_never_follows_links(tmp_path: Path) -> None:
+    """A learner's folder swapped for a link: removing the hand-in removes the link only."""
+    from autograder.snapshot import remove_below
+
+    base, outside = tmp_path / "course", tmp_path / "outside"
+    (outside / ASSIGNMENT).mkdir(parents=True)
+    (outside / ASSIGNMENT / "keep.txt").write_text("keep")
+    (base / "submitted").mkdir(parents=True)
+    (base / "submitted" / "zoe").symlink_to(outside)
+    remove_below(base, Path("submitted/zoe") / ASSIGNMENT)
+    assert not os.path.lexists(base / "submitted" / "zoe")
+    assert (outside / ASSIGNMENT / "keep.txt").read_text() == "keep"
+    (base / "submitted" / "ann" / ASSIGNMENT).mkdir(parents=True)
+    (base / "submitted" / "ann" / ASSIGNMENT / "nb.ipynb").write_text("{}")
+    remove_below(base, Path("submitted/ann") / ASSIGNMENT)
+    assert not (base / "submitted" / "ann" / ASSIGNMENT).exists()
+    assert (base / "submitted" / "ann").is_dir()

@@ -34,7 +34,7 @@ from nbgrader.exchange import ExchangeFactory
 from nbgrader.plugins import CsvExportPlugin
 from traitlets.config import Config
 
-from autograder import classroom, report, sandbox
+from autograder import classroom, collect, report, sandbox
 from autograder.exercise import load_exercise
 from autograder.grade import grade
 
@@ -350,8 +350,11 @@ def test_exchange_flow_release_fetch_submit_collect(tmp_path: Path) -> None:
     fetched.write_text(json.dumps(nb), encoding="utf-8")
     factory.Submit(coursedir=coursedir, authenticator=auth, config=cfg).start()
 
-    assert api.collect(ASSIGNMENT)["success"]
     student = getpass.getuser()
+    # the project's collect reads what the real `nbgrader submit` left in inbound/
+    done = collect.collect(ASSIGNMENT, course=course, exchange=exchange, course_id="netpol-lab")
+    assert list(done.collected) == [student] and not done.refused and not done.flagged
+    assert api.collect(ASSIGNMENT)["success"]  # nbgrader's own: nothing newer to collect
     assert (course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
     classroom.autograde(ASSIGNMENT, course=course, execute=False)
     assert scores(course, student)[TEST_CELL] == expected_score(PARTIAL)

@@ -28,6 +28,7 @@ import csv
 import json
 import os
 import pwd
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -50,8 +51,10 @@ pytestmark = [
 
 ASSIGNMENT = "ps2-three-tier"
 EXERCISE = "three-tier-db"
-INSTRUCTOR = "nplt-teacher"
-LEARNER, LEARNER2 = "nplt-ana", "nplt-ben"
+# Names of this run only (two runs on one machine never touch each other's users).
+RUN = secrets.token_hex(2)
+INSTRUCTOR = f"nplt{RUN}-teacher"
+LEARNER, LEARNER2 = f"nplt{RUN}-ana", f"nplt{RUN}-ben"
 PARTIAL = """\
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -68,6 +71,7 @@ SCREENSHOTS = ROOT / "test-output" / "hub"
 @pytest.fixture(scope="module")
 def classroom() -> Iterator[tuple[demo.Classroom, demo.Hub]]:
     environment = demo.ensure_environment()
+    demo.remove_stale_users()
     room = demo.create_classroom(environment, [INSTRUCTOR], [LEARNER, LEARNER2])
     try:
         demo.release(room, INSTRUCTOR, [ASSIGNMENT])

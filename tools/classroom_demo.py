@@ -327,6 +327,17 @@ def remove_user(name: str) -> None:
     _run(["userdel", "--remove", name], stderr=subprocess.DEVNULL)
 
 
+def remove_stale_users() -> list[str]:
+    """Remove users of earlier, interrupted runs: marked as ours, their home folder gone."""
+    removed = []
+    for entry in pwd.getpwall():
+        if entry.pw_gecos == USER_MARK and not Path(entry.pw_dir).parent.parent.exists():
+            with contextlib.suppress(subprocess.CalledProcessError):
+                remove_user(entry.pw_name)
+                removed.append(entry.pw_name)
+    return removed
+
+
 def create_classroom(
     environment: Environment,
     instructors: Sequence[str],
@@ -427,6 +438,7 @@ class Hub:
             "NBGRADER_EXCHANGE": str(self.room.exchange),
             "NETPOL_CLASSROOM_PORT": str(self.port),
             "NETPOL_CLASSROOM_PROXY_API_PORT": str(free_port()),
+            "NETPOL_CLASSROOM_HUB_PORT": str(free_port()),
             "NETPOL_CLASSROOM_INSTRUCTORS": ",".join(self.room.instructors),
             "NETPOL_CLASSROOM_LEARNERS": ",".join(self.room.learners),
             "NETPOL_CLASSROOM_EXPOSE_APP": "1" if self.expose_app else "0",
@@ -510,6 +522,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # where a shell leaves SIGINT ignored).
     signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
+    remove_stale_users()
     room = create_classroom(environment, [args.instructor], learners)
     try:
         release(room, args.instructor, ASSIGNMENTS)

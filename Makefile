@@ -4,13 +4,18 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test install system-deps nca lint typecheck pytest clean classroom-env classroom-demo
+.PHONY: lab reset-lesson instructor test install system-deps nca lint typecheck pytest clean classroom-env classroom-demo
 
 $(STAMP): pyproject.toml
+	@echo "netpol-lab: installing the course into $(VENV)/ (first run only, about a minute)"
+	@echo "netpol-lab: [1/3] creating the virtual environment $(VENV)/"
 	$(PYTHON) -m venv $(VENV)
+	@echo "netpol-lab: [2/3] upgrading pip"
 	$(BIN)/pip install --quiet --upgrade pip
+	@echo "netpol-lab: [3/3] installing npcore, lessonkit, autograder, JupyterLab and their dependencies"
 	$(BIN)/pip install --quiet -e '.[all]'
 	touch $(STAMP)
+	@echo "netpol-lab: installed"
 
 install: $(STAMP)
 
@@ -49,9 +54,29 @@ classroom-demo: install
 	$(SUDO) $(MAKE) --no-print-directory classroom-env
 	$(SUDO) $(BIN)/python tools/classroom_demo.py up
 
-# 1. Install everything and open the course in JupyterLab.
+# 1. Install everything and open the course in JupyterLab, on the learner's own copy of
+#    the lessons (WORKSPACE, git-ignored; made on the first run and never overwritten).
+#    JUPYTER_CONFIG_DIR=jupyter/learner hides nbgrader's tools and the news pop-up.
+WORKSPACE   ?= workspace
+ALLOW_ROOT  := $(if $(filter 0,$(shell id -u)),--allow-root,)
+LEARNER_ENV := JUPYTER_CONFIG_DIR="$(CURDIR)/jupyter/learner" \
+	JUPYTERLAB_SETTINGS_DIR="$(CURDIR)/$(WORKSPACE)/.jupyterlab/settings" \
+	JUPYTERLAB_WORKSPACES_DIR="$(CURDIR)/$(WORKSPACE)/.jupyterlab/workspaces"
+
 lab: install
-	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root,) --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/lessons/01-traffic-direction.ipynb
+	@$(BIN)/python -m lessonkit.workspace init --dir "$(WORKSPACE)"
+	@echo "netpol-lab: starting JupyterLab on $(WORKSPACE)/ (stop it with Ctrl-C, then y)"
+	$(LEARNER_ENV) $(BIN)/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir="$(CURDIR)/$(WORKSPACE)" --LabApp.default_url=/lab/tree/01-traffic-direction.ipynb
+
+# Start one lesson again: `make reset-lesson LESSON=05` (your old copy goes to WORKSPACE/.old/).
+reset-lesson: install
+	@$(BIN)/python -m lessonkit.workspace reset "$(LESSON)" --dir "$(WORKSPACE)"
+
+# The instructor's JupyterLab: the nbgrader course in exercises/, with nbgrader's menu,
+# formgrader and assignment tools (see docs/nbgrader.md).
+instructor: install
+	@echo "netpol-lab: starting JupyterLab with nbgrader's tools on exercises/"
+	cd exercises && $(BIN)/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir="$(CURDIR)/exercises"
 
 lint: install
 	$(BIN)/ruff check .

@@ -30,12 +30,9 @@
 
 # %%
 # %matplotlib inline
-import matplotlib.pyplot as plt
-
-from lessonkit import diagrams, quiz, scenes
+from lessonkit import quiz, scenes
 
 shop = scenes.three_tier()
-flows = scenes.three_tier_flows()
 
 # %% [markdown]
 # ## 1. A namespaced object
@@ -50,12 +47,7 @@ flows = scenes.three_tier_flows()
 print(scenes.DB_POLICY_YAML)
 
 # %%
-quiz.MultipleChoice(
-    "db-policy has `namespace: shop`. Which pods can it select?",
-    ["pods of any namespace", "pods of the namespace shop", "pods of kube-system"],
-    1,
-    "A NetworkPolicy only selects pods in its own namespace.",
-)
+quiz.show("04-policy-namespace")
 
 # %% [markdown]
 # ## 2. Linking a policy to pods: labels and podSelector
@@ -69,18 +61,7 @@ quiz.MultipleChoice(
 print(scenes.pod_table(shop))
 
 # %%
-relabelled = scenes.relabel(
-    shop.with_policies([scenes.db_policy()]), "shop/db", {"role": "database"}
-)
-quiz.predict_connection(
-    relabelled,
-    "shop/web",
-    "shop/db",
-    3306,
-    question="Someone relabels the db pod `role=database`. db-policy is unchanged. "
-    "Can the web pod now reach the database?",
-    explanation="The selector `role: db` no longer matches, so no policy applies to the pod.",
-)
+quiz.show("04-relabelled-db")
 
 # %% [markdown]
 # ## 3. Once selected, everything else is blocked
@@ -90,31 +71,13 @@ quiz.predict_connection(
 # the **selected** pods: the web and API pods are unaffected by db-policy.
 
 # %%
-protected = scenes.three_tier(with_db_policy=True)
-quiz.PredictFlows(protected, flows, question="db-policy is applied. Predict each connection.")
+quiz.show("04-predict-db-policy")
 
 # %%
-fig, ax = plt.subplots(figsize=(10, 3.8), layout="constrained")
-diagram = diagrams.draw_flows(ax, protected, flows, title="db-policy")
+quiz.show("04-web-to-db-db-policy")
 
 # %%
-quiz.predict_connection(
-    protected,
-    "shop/web",
-    "shop/db",
-    3306,
-    question="With db-policy, can the web pod reach the database on TCP 3306?",
-)
-
-# %%
-quiz.predict_connection(
-    protected,
-    "shop/db",
-    "shop/web",
-    80,
-    question="With db-policy (policyTypes: Ingress), can the db pod open a connection to web?",
-    explanation="db-policy isolates the db pod for ingress only, and web is not selected.",
-)
+quiz.show("04-db-to-web-db-policy")
 
 # %% [markdown]
 # ## 4. policyTypes: which directions
@@ -125,24 +88,7 @@ quiz.predict_connection(
 # egress rules. A policy meant to lock down egress should therefore say so.
 
 # %%
-quiz.MultipleChoice(
-    "A policy selects the api pod and has no rules at all, and no policyTypes. What does it do?",
-    [
-        "nothing",
-        "blocks all ingress to the api pod",
-        "blocks all egress from the api pod",
-        "blocks both directions",
-    ],
-    1,
-    "policyTypes defaults to [Ingress] when there are no egress rules; with no ingress "
-    "rules, nothing may come in.",
-    hints=[
-        "Selecting a pod isolates it, even with no rules.",
-        "",
-        "Egress is isolated only if policyTypes says so or there are egress rules.",
-        "Egress is isolated only if policyTypes says so or there are egress rules.",
-    ],
-)
+quiz.show("04-no-rules-no-types")
 
 # %% [markdown]
 # ## 5. Ingress rules: from and ports
@@ -157,31 +103,23 @@ quiz.MultipleChoice(
 # same rule.
 
 # %%
-quiz.MultipleChoice(
-    "In db-policy, what is `port: 3306`?",
-    [
-        "the port the api pod sends from",
-        "the port the db pod listens on, where the connection arrives",
-        "the port of the db Service",
-    ],
-    1,
-    "Policy ports are the destination pod's ports, where the traffic arrives.",
-    hints=[
-        "Clients use random source ports; policies never match them.",
-        "",
-        "Policies see the pod's port, after the Service has forwarded the traffic.",
-    ],
-)
+quiz.show("04-what-is-port")
 
 # %%
-quiz.predict_connection(
-    protected,
-    "shop/api",
-    "shop/db",
-    22,
-    question="With db-policy, can the api pod reach the db pod on TCP 22?",
-    explanation="The api pod matches `from`, but 22 is not in `ports`.",
-)
+quiz.show("04-api-to-db-port-22")
+
+# %% [markdown]
+# ## 6. Write it: db-policy
+#
+# Your turn to write a policy. The editor checks every keystroke as the API server
+# would (an error shows its line, with a caret under the column), the diagram and the
+# truth table follow the last valid version, and **Check** grades your policy with the
+# course's autograder, exactly as `npgrade three-tier-db` would.
+
+# %%
+from autograder.grade import grade  # the course's grader: the same verdict as `npgrade`
+
+quiz.challenge("04-write-db-policy", grade)
 
 # %% [markdown]
 # ## Key points
@@ -211,3 +149,17 @@ quiz.predict_connection(
 # >
 # > If web still reaches db, your cluster's network plugin may not enforce policies:
 # > lesson 06 explains why and how to check.
+
+# %% [markdown]
+# ## Practise: graded exercises and drills
+#
+# The autograder grades these by what your answer *does* (run in a terminal, in the
+# repository; `.venv/bin/npgrade list` shows every exercise, its points and its time).
+# Each task is in `autograder/exercises/ID.yaml` (`task:`); write your answer in a file and
+# grade it with `.venv/bin/npgrade ID answer.yaml`. Drills are timed, as in the exam:
+# `.venv/bin/npgrade drill ID`.
+#
+# - `three-tier-db`: the db-policy of this lesson, with more pods watching.
+# - `default-deny`: a default deny for a namespace.
+# - Once you have done lessons 05 and 07: `cross-namespace`, `named-ports-endport`
+#   and `ipblock-except`.

@@ -28,9 +28,6 @@
 #   nothing changes; and know how to check your own cluster.
 
 # %%
-# %matplotlib inline
-import matplotlib.pyplot as plt
-
 from lessonkit import diagrams, quiz, scenes
 from lessonkit.widgets import FlowExplorer
 from npcore import KNOWN_CNIS
@@ -44,18 +41,7 @@ from npcore import KNOWN_CNIS
 # watches the policies and programs the node (iptables, nftables, eBPF...).
 
 # %%
-quiz.MultipleChoice(
-    "Which component blocks a connection that a NetworkPolicy does not allow?",
-    ["the API server", "the network plugin (CNI) on the nodes", "kube-proxy", "the pod itself"],
-    1,
-    "The API server only stores the policy; the network plugin enforces it.",
-    hints=[
-        "The API server validates and stores objects; it carries no pod traffic.",
-        "",
-        "kube-proxy implements Services, not NetworkPolicy.",
-        "The application inside the pod knows nothing about policies.",
-    ],
-)
+quiz.show("06-who-blocks")
 
 # %% [markdown]
 # ## 2. Which plugins enforce them
@@ -79,13 +65,7 @@ for cni in KNOWN_CNIS.values():
 # Plugins and defaults change: **always check your network solution's documentation**.
 
 # %%
-quiz.MultipleChoice(
-    "Which of these does NOT enforce NetworkPolicy on its own?",
-    ["Calico", "Cilium", "kube-router", "Flannel"],
-    3,
-    "Flannel provides pod networking only; pair it with a policy controller (Canal, "
-    "kube-network-policies) to get enforcement.",
-)
+quiz.show("06-not-enforcing")
 
 # %% [markdown]
 # ## 3. On Flannel: created, no error, no effect
@@ -96,13 +76,7 @@ quiz.MultipleChoice(
 # database. Predict first:
 
 # %%
-quiz.predict_connection(
-    scenes.three_tier(with_db_policy=True, cni="flannel"),
-    "shop/web",
-    "shop/db",
-    3306,
-    question="db-policy is applied on a Flannel cluster. Can the web pod reach the database?",
-)
+quiz.show("06-flannel-db-policy")
 
 # %% [markdown]
 # Now explore. Switch the **CNI** dropdown between `calico` and `flannel`, untick
@@ -127,32 +101,30 @@ FlowExplorer(
 #    forbidden connection actually fails.
 
 # %%
-fig, ax = plt.subplots(figsize=(10, 3.8), layout="constrained")
-diagram = diagrams.draw_flows(
-    ax,
+diagram = diagrams.picture(
     scenes.three_tier(with_db_policy=True, cni="flannel"),
     scenes.three_tier_flows(),
     title="db-policy on Flannel",
 )
-print(diagram.text())
+diagram
 
 # %%
-quiz.MultipleChoice(
-    "You applied db-policy and `kubectl get netpol -n shop` lists it. "
-    "How do you know the database is protected?",
-    [
-        "kubectl printed `created`, so it is",
-        "test web -> db: the connection must fail",
-        "kubectl describe netpol shows the rule",
-    ],
-    1,
-    "Only a denied connection that really fails proves enforcement.",
-    hints=[
-        "The API server accepts policies even when no plugin enforces them.",
-        "",
-        "describe shows what is stored, not whether anything enforces it.",
-    ],
-)
+print(diagram.text())  # the same diagram, as text
+
+# %%
+quiz.show("06-prove-it")
+
+# %% [markdown]
+# ## 5. Write it: a default deny
+#
+# A different team, a different namespace: `prod` holds `frontend` and `backend`, `dev`
+# holds `tester`. Write the default deny for `prod` (on a cluster whose plugin enforces
+# it). **Check** grades it as `npgrade default-deny` would.
+
+# %%
+from autograder.grade import grade  # the course's grader: the same verdict as `npgrade`
+
+quiz.challenge("06-write-default-deny", grade)
 
 # %% [markdown]
 # ## Key points
@@ -174,3 +146,15 @@ quiz.MultipleChoice(
 # > kubectl -n shop exec web -- timeout 1 bash -c '</dev/tcp/db/3306' \
 # >     && echo "open: policies are NOT enforced here" || echo "blocked: enforced"
 # > ```
+
+# %% [markdown]
+# ## Practise: graded exercises and drills
+#
+# The autograder grades these by what your answer *does* (run in a terminal, in the
+# repository; `.venv/bin/npgrade list` shows every exercise, its points and its time).
+# Each task is in `autograder/exercises/ID.yaml` (`task:`); write your answer in a file and
+# grade it with `.venv/bin/npgrade ID answer.yaml`. Drills are timed, as in the exam:
+# `.venv/bin/npgrade drill ID`.
+#
+# - `predict-flannel`: what Flannel does with a policy.
+# - `default-deny`: the default deny you wrote above.

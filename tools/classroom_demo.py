@@ -351,13 +351,15 @@ def create_classroom(
         base = Path(tempfile.mkdtemp(prefix="netpol-classroom-", dir="/tmp"))
     base.chmod(0o755)
     room = Classroom(environment, base, tuple(instructors), tuple(learners))
-    (base / "home").mkdir(mode=0o755, exist_ok=True)
+    (base / "home").mkdir(exist_ok=True)
+    (base / "home").chmod(0o755)  # explicit modes: root's umask may be 077
     room.state.mkdir(mode=0o700, exist_ok=True)
     room.exchange.mkdir(exist_ok=True)
     room.exchange.chmod(0o777)  # nbgrader: every user writes here; it sets the inner modes
     shutil.copytree(DEPLOY / "jupyter", room.jupyter, dirs_exist_ok=True)
     _world_readable(room.jupyter)
-    room.grade_script.parent.mkdir(mode=0o755, exist_ok=True)
+    room.grade_script.parent.mkdir(exist_ok=True)
+    room.grade_script.parent.chmod(0o755)
     shutil.copy(DEPLOY / "grade.sh", room.grade_script)
     room.grade_script.chmod(0o755)
     for name in (*room.instructors, *room.learners):

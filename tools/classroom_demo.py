@@ -54,27 +54,29 @@ COURSE_ID = "netpol-lab"
 ASSIGNMENTS = ("ps1-direction", "ps2-three-tier", "ps3-enforcement", "ps4-cka-drills")
 # The GECOS field of every user this tool creates: only such users are ever removed.
 USER_MARK = "netpol-lab classroom demo"
-# Folders of the checkout never copied into the wheel build.
-BUILD_IGNORE = shutil.ignore_patterns(
-    ".git",
-    ".venv",
-    ".nca-venv",
-    "node_modules",
-    "__pycache__",
+# What the wheel build never copies from the checkout: anywhere, caches and environments;
+# at the top, build outputs; in exercises/, nbgrader's working folders.
+IGNORED_ANYWHERE = {"__pycache__", ".git", ".venv", ".nca-venv", "node_modules"}
+IGNORED_AT_TOP = {
     ".mypy_cache",
     ".ruff_cache",
     ".pytest_cache",
     ".hypothesis",
     "build",
     "dist",
-    "*.egg-info",
     "test-output",
-    "release",
-    "submitted",
-    "autograded",
-    "feedback",
-    "gradebook.db",
-)
+}
+IGNORED_IN_EXERCISES = {"release", "submitted", "autograded", "feedback", "gradebook.db"}
+
+
+def _build_ignore(folder: str, names: list[str]) -> set[str]:
+    here = Path(folder).resolve()
+    ignored = {n for n in names if n in IGNORED_ANYWHERE or n.endswith(".egg-info")}
+    if here == ROOT:
+        ignored |= IGNORED_AT_TOP & set(names)
+    if here == ROOT / "exercises":
+        ignored |= IGNORED_IN_EXERCISES & set(names)
+    return ignored
 
 
 def log(message: str) -> None:
@@ -89,7 +91,7 @@ def build_wheel(out_dir: Path, python: str = sys.executable) -> Path:
     """Build netpol-lab's wheel from a copy of this checkout (the checkout stays clean)."""
     with tempfile.TemporaryDirectory(prefix="netpol-wheel-src-") as tmp:
         src = Path(tmp) / "src"
-        shutil.copytree(ROOT, src, ignore=BUILD_IGNORE)
+        shutil.copytree(ROOT, src, ignore=_build_ignore)
         out_dir.mkdir(parents=True, exist_ok=True)
         _run(
             [python, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", out_dir, src],
@@ -104,7 +106,7 @@ def build_wheel(out_dir: Path, python: str = sys.executable) -> Path:
 def _tree_digest(root: Path) -> str:
     """A digest of the files that go into the wheel (to skip reinstalling an unchanged one)."""
     digest = hashlib.sha256()
-    for name in ("pyproject.toml", "npcore", "autograder", "lessonkit", "exercises"):
+    for name in ("pyproject.toml", "README.md", "npcore", "autograder", "lessonkit"):
         path = root / name
         files = [path] if path.is_file() else sorted(path.rglob("*")) if path.is_dir() else []
         for f in files:

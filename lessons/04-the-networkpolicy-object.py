@@ -14,19 +14,26 @@
 # %% [markdown]
 # # 04 · The NetworkPolicy object
 #
-# **Time:** 25 minutes (teaching 13, self-checks 12)
+# **Time:** 40 minutes (teaching 21, self-checks 19)
 #
 # **Questions**
 # - What is a NetworkPolicy, and how is it attached to pods?
 # - What happens to a pod's traffic once a policy selects it?
-# - How do you write an ingress rule with a source and a port?
+# - How do you write an ingress rule with a source and a port, and an egress rule?
+# - How do you choose pods of other namespaces, and namespaces by a set of values?
 #
 # **Objectives**
 # - Read a NetworkPolicy manifest: `apiVersion`, `kind`, `metadata.namespace`, `spec`.
 # - Link a policy to pods with labels and `spec.podSelector`.
 # - Explain isolation: once selected, a pod accepts only the traffic the rules allow, for
 #   the directions in `policyTypes`, and no other pod is affected.
-# - Write an ingress rule with `from` (a pod selector) and `ports`.
+# - Write an ingress rule with `from` (a pod selector) and `ports`, and an egress rule with
+#   `to` and `ports`.
+# - Choose pods of other namespaces with `namespaceSelector` (by the
+#   `kubernetes.io/metadata.name` label) and select by sets of values with
+#   `matchExpressions`.
+#
+# Words you meet here are explained in the course's [glossary](../docs/glossary.md).
 
 # %%
 # %matplotlib inline
@@ -41,8 +48,10 @@ flows = scenes.three_tier_flows()
 # ## 1. A namespaced object
 #
 # A NetworkPolicy is one more Kubernetes object, like a Pod or a Service. It lives in a
-# **namespace** (`metadata.namespace`) and only ever concerns pods of that namespace.
-# Its `apiVersion` is `networking.k8s.io/v1` and its `kind` is `NetworkPolicy`. Under
+# **namespace** (`metadata.namespace`) and applies only to pods of that namespace; its
+# rules may still admit or reach pods of other namespaces and addresses outside the
+# cluster (sections 6 and 7). Its `apiVersion` is `networking.k8s.io/v1` and its `kind`
+# is `NetworkPolicy`. Under
 # `spec` come the `podSelector` (the pods the policy applies to), then `policyTypes` and
 # the rules. Here is the policy that protects the shop's database:
 
@@ -83,11 +92,14 @@ quiz.predict_connection(
 )
 
 # %% [markdown]
-# ## 3. Once selected, everything else is blocked
+# ## 3. Once selected, the pod is isolated in the policy's directions
 #
-# While no policy selects a pod, it accepts everything. As soon as a policy selects it,
-# the pod is **isolated**: traffic not allowed by a rule is blocked. This only applies to
-# the **selected** pods: the web and API pods are unaffected by db-policy.
+# While no policy selects a pod, it accepts everything and may open any connection. As
+# soon as a policy selects it, the pod is **isolated** for the directions the policy
+# lists in `policyTypes` (section 4): in those directions, traffic not allowed by a rule
+# is blocked. db-policy lists `Ingress` only, so the db pod no longer accepts just anyone,
+# while its own outgoing connections are untouched. Isolation only applies to the
+# **selected** pods: the web and API pods are unaffected by db-policy.
 
 # %%
 protected = scenes.three_tier(with_db_policy=True)
@@ -151,7 +163,8 @@ quiz.MultipleChoice(
 #
 # - `from` picks the sending pods, again by labels (`podSelector`);
 # - `ports` lists the port and protocol the traffic goes **to**: the receiving pod's
-#   container port (3306 for the database), not a port of the sending pod.
+#   container port (3306 for the database), not a port of the sending pod. Without a
+#   `protocol`, a port means **TCP**: write `protocol: UDP` for a UDP port.
 #
 # A connection is allowed when it matches a `from` entry **and** a `ports` entry of the
 # same rule.
@@ -184,15 +197,134 @@ quiz.predict_connection(
 )
 
 # %% [markdown]
+# ## 6. Egress rules: to and ports
+#
+# Outgoing traffic has rules of the same shape, under `spec.egress`, with `to` in place
+# of `from`:
+#
+# - `to` picks the pods the selected pod may **connect to**;
+# - `ports` lists the port and protocol **at that destination**.
+#
+# A policy that lists `Egress` in `policyTypes` isolates its pods for outgoing traffic:
+# they may then open only the connections an egress rule allows. Here is the shop's
+# `api` policy from the lockdown of lesson 05. It isolates the api pod both ways; its
+# egress rule lets it reach the db pods on TCP 3306, and nothing else.
+
+# %%
+api_policy = scenes.yaml_by_policy(scenes.LOCKDOWN_YAML)["api"]
+print(api_policy)
+api_only = scenes.with_yaml(shop, api_policy)
+
+# %%
+quiz.predict_connection(
+    api_only,
+    "shop/api",
+    "shop/db",
+    3306,
+    question="With only this policy applied, can the api pod open a connection to db on 3306?",
+    explanation="The egress rule allows TCP 3306 to pods labelled role=db.",
+)
+
+# %%
+quiz.predict_connection(
+    api_only,
+    "shop/api",
+    "shop/web",
+    80,
+    question="And can the api pod open a connection to the web pod on TCP 80?",
+    explanation="The api pod is isolated for egress; no egress rule allows web on 80.",
+)
+
+# %% [markdown]
+# ## 7. Other namespaces: namespaceSelector
+#
+# A `podSelector` in `from` or `to` only looks in the **policy's own namespace**. To
+# admit pods of other namespaces, a peer uses a `namespaceSelector`: it selects
+# namespaces **by their labels**. Every namespace carries the label
+# `kubernetes.io/metadata.name` with its own name, set by the API server, so it is the
+# safe way to name one namespace. (Addresses outside the cluster are chosen with
+# `ipBlock`, lesson 07.)
+#
+# In this world `prod` runs `web` and `db`, `dev` runs another `web`, and `monitoring`
+# runs Prometheus. The policy below lets every pod of `monitoring` reach `prod/db`:
+
+# %%
+world = scenes.multi_namespace()
+print(scenes.pod_table(world))
+from_monitoring = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-from-monitoring, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  policyTypes: [Ingress]
+  ingress:
+  - from:
+    - namespaceSelector:
+        matchLabels: {kubernetes.io/metadata.name: monitoring}
+    ports: [{protocol: TCP, port: 5432}]
+"""
+
+# %%
+quiz.predict_connection(
+    scenes.with_yaml(world, from_monitoring),
+    "dev/web",
+    "prod/db",
+    5432,
+    question="With db-from-monitoring, can dev/web reach prod/db on TCP 5432?",
+    explanation="The only peer selects the namespace monitoring; dev is not it.",
+)
+
+# %% [markdown]
+# ## 8. Sets of values: matchExpressions
+#
+# `matchLabels` asks for exact labels. `matchExpressions` (in a `podSelector` or a
+# `namespaceSelector`) tests a label against a set, with an `operator`:
+#
+# | operator | matches when the label... |
+# |----------|---------------------------|
+# | `In` | exists and its value is one of `values` |
+# | `NotIn` | is **missing**, or its value is none of `values` |
+# | `Exists` | exists, whatever its value (no `values`) |
+# | `DoesNotExist` | is missing (no `values`) |
+#
+# Several expressions, and `matchLabels` next to them, must all hold. Watch `NotIn`: it
+# also matches objects that lack the label. In our world `prod` has `env=prod`, `dev` has
+# `env=dev`, and `monitoring` has no `env` label at all:
+
+# %%
+not_dev = from_monitoring.replace(
+    "matchLabels: {kubernetes.io/metadata.name: monitoring}",
+    "matchExpressions: [{key: env, operator: NotIn, values: [dev]}]",
+)
+print(not_dev)
+
+# %%
+quiz.predict_connection(
+    scenes.with_yaml(world, not_dev),
+    "monitoring/prometheus",
+    "prod/db",
+    5432,
+    question="With `env NotIn [dev]`, can Prometheus (namespace monitoring, no env label) "
+    "reach prod/db on TCP 5432?",
+    explanation="NotIn matches a namespace without the label, so monitoring is selected.",
+)
+
+# %% [markdown]
 # ## Key points
 #
 # - A NetworkPolicy (`networking.k8s.io/v1`, kind `NetworkPolicy`) is a namespaced
-#   object; it only selects pods of its own namespace.
+#   object; it only selects pods of its own namespace, while its rules may admit or reach
+#   other namespaces and outside addresses.
 # - It is linked to pods by labels: `spec.podSelector` selects the pods it applies to.
-# - A selected pod is isolated for the directions in `policyTypes`: only traffic allowed
-#   by a rule gets through. Pods no policy selects are unaffected.
+# - A selected pod is isolated for the directions in `policyTypes`: in those directions
+#   only traffic allowed by a rule gets through. Pods no policy selects are unaffected.
 # - An ingress rule allows traffic matching `from` (who sends) and `ports` (the port it
-#   arrives on).
+#   arrives on); an egress rule matches `to` (the destination) and `ports` (its port).
+#   A port without `protocol` is TCP.
+# - `namespaceSelector` chooses namespaces by label (`kubernetes.io/metadata.name` names
+#   one); `matchExpressions` tests labels with `In`, `NotIn`, `Exists`, `DoesNotExist`,
+#   and `NotIn` also matches a missing label.
 
 # %% [markdown]
 # ## Try it on a real cluster

@@ -26,6 +26,8 @@
 # - Recognise what NetworkPolicy cannot do (deny rules, domain names, HTTP paths,
 #   logging) and that enforcement is not instantaneous.
 # - Fix a policy in YAML until npcore confirms every goal.
+#
+# Terms are recalled in the [glossary](../docs/glossary.md).
 
 # %%
 # %matplotlib inline
@@ -79,8 +81,16 @@ quiz.MultipleChoice(
 # - **log** what it blocks or allows;
 # - set defaults for the **whole cluster** in one object: each policy is namespaced.
 #
-# Plugins add their own objects for these (CiliumNetworkPolicy with `toFQDNs`, Calico's
-# GlobalNetworkPolicy, the AdminNetworkPolicy API); they are not portable.
+# Plugins add their own objects for some of these (CiliumNetworkPolicy with `toFQDNs`,
+# Calico's GlobalNetworkPolicy); they are not portable from one plugin to another.
+#
+# For rules over the whole cluster, SIG Network also works on an upstream API, outside
+# Kubernetes itself: **ClusterNetworkPolicy** (`policy.networking.k8s.io/v1alpha2`,
+# network-policy-api v0.2.0). It replaced the earlier AdminNetworkPolicy and
+# BaselineAdminNetworkPolicy with one cluster-scoped object whose `tier` says whether it
+# is decided before NetworkPolicies (`Admin`) or only where they say nothing
+# (`Baseline`), with the actions Accept, Deny and Pass. It is an alpha CRD that you
+# install and that your plugin must implement; it is not part of the CKA.
 
 # %%
 quiz.MultipleChoice(
@@ -165,7 +175,8 @@ quiz.FixThisPolicy(
 #
 # - A pod can always reach itself, and its node can always reach it (probes work).
 # - NetworkPolicy only allows; it has no deny, no domain names, no HTTP, no logging, and
-#   no cluster-wide object. Plugins' own policies fill some gaps, without portability.
+#   no cluster-wide object. Plugins' own policies fill some gaps, without portability;
+#   the upstream ClusterNetworkPolicy (alpha, not on the CKA) adds cluster-wide rules.
 # - Policies take effect shortly after `kubectl apply`; test with new connections.
 # - Under time pressure: read the task's goal as a list of allowed **and** denied
 #   connections, then check each one.

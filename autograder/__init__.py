@@ -1,6 +1,6 @@
 """autograder: NetworkPolicy exercises as data, graded by behaviour.
 
-* :mod:`autograder.exercise` reads one YAML definition per exercise (``exercises/defs``).
+* :mod:`autograder.exercise` reads one YAML definition per exercise (``autograder/exercises/``, package data).
 * :func:`autograder.grade.grade` compares the connectivity the learner's policies
   produce with the reference solution's, over every pair of peers, port and protocol.
 * :func:`autograder.checks.check` is the one-liner for notebook test cells;

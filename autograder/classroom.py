@@ -57,7 +57,7 @@ from autograder import sandbox
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COURSE_DIR = REPO_ROOT / "exercises"
-CODE_DIRS = (REPO_ROOT / "autograder", REPO_ROOT / "npcore", REPO_ROOT / "exercises" / "defs")
+CODE_DIRS = (REPO_ROOT / "autograder", REPO_ROOT / "npcore")  # exercise defs: autograder/exercises
 
 # Output types copied from a learner's kernel into the feedback notebook: plain text and
 # images only (no HTML or JavaScript from learner code reaches the instructor's browser).

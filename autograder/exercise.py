@@ -1,10 +1,10 @@
-"""Exercises as data: one YAML definition per exercise under ``exercises/defs/``.
+"""Exercises as data: one YAML definition per exercise under ``autograder/exercises/``.
 
 Rules of this file:
 
 * A definition is read with ``yaml.safe_load`` and checked field by field; every problem
   is collected and reported at once as an :class:`ExerciseError` whose lines read
-  ``exercises/defs/ID.yaml: FIELD.PATH: what is wrong (what to do)``.
+  ``autograder/exercises/ID.yaml: FIELD.PATH: what is wrong (what to do)``.
 * The Kubernetes parts of a definition (``scenario``, ``reference``, ``candidates``) are
   plain manifests kept as text; only :mod:`npcore.load` reads them
   (:meth:`Exercise.scenario_cluster`, :func:`autograder.grade.check_definition`).
@@ -17,10 +17,12 @@ Rules of this file:
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -50,7 +52,10 @@ __all__ = [
     "parse_flow",
 ]
 
-EXERCISES_DIR = Path(__file__).resolve().parent.parent / "exercises" / "defs"
+# The course's exercises ship inside the package (package data, read with importlib.resources);
+# an instructor points NETPOL_EXERCISES (or ``directory=``) at a folder of their own.
+PACKAGE_EXERCISES_DIR = Path(str(resources.files("autograder") / "exercises"))
+EXERCISES_DIR = Path(os.environ.get("NETPOL_EXERCISES") or PACKAGE_EXERCISES_DIR)
 
 KINDS = ("policy", "choice", "predict", "pick")
 
@@ -185,7 +190,7 @@ class Example:
 
 @dataclass(frozen=True)
 class Exercise:
-    """One exercise, as read from ``exercises/defs/<id>.yaml``."""
+    """One exercise, as read from ``autograder/exercises/<id>.yaml``."""
 
     id: str
     title: str
@@ -507,7 +512,7 @@ def parse_exercise(data: object, path: str = "<definition>") -> Exercise:
 
 def _display_path(path: Path) -> str:
     try:
-        return str(path.relative_to(EXERCISES_DIR.parent.parent))
+        return str(path.relative_to(PACKAGE_EXERCISES_DIR.parent.parent))
     except ValueError:
         return str(path)
 

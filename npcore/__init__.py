@@ -20,13 +20,25 @@ from npcore.cluster import (
     Pod,
     Service,
     ServicePort,
+    UnknownPeerError,
+    resolve_port,
 )
 from npcore.cni import CNI, KNOWN_CNIS, cni_info
 from npcore.describe import describe_policies, describe_policy
-from npcore.diff import Change
-from npcore.engine import Connection, DirectionVerdict, RuleMatch, RuleMiss, Verdict, is_allowed
+from npcore.diff import Change, diff_maps
+from npcore.engine import (
+    Connection,
+    DirectionVerdict,
+    Isolation,
+    RuleMatch,
+    RuleMiss,
+    Verdict,
+    is_allowed,
+    isolation,
+)
 from npcore.errors import FieldError, Notice, NpcoreError, ParseError, ValidationError
 from npcore.explain import explain_dict, explain_text
+from npcore.flows import Flow, FlowError
 from npcore.model import (
     IPBlock,
     LabelSelector,
@@ -75,7 +87,10 @@ __all__ = [
     "DirectionVerdict",
     "External",
     "FieldError",
+    "Flow",
+    "FlowError",
     "IPBlock",
+    "Isolation",
     "LabelSelector",
     "LabelSelectorRequirement",
     "LoadResult",
@@ -98,19 +113,23 @@ __all__ = [
     "RuleMiss",
     "Service",
     "ServicePort",
+    "UnknownPeerError",
     "ValidationError",
     "Verdict",
     "cni_info",
     "connectivity_map",
     "describe_policies",
     "describe_policy",
+    "diff_maps",
     "explain_dict",
     "explain_text",
     "is_allowed",
+    "isolation",
     "load_cluster",
     "load_files",
     "load_text",
     "matrix",
     "parse_policies",
+    "resolve_port",
     "validate_network_policy",
 ]

@@ -7,8 +7,13 @@ Rules of this file:
   ``kubernetes.io/metadata.name`` label, and pods without an IP get a stable,
   deterministic address in ``10.244.0.0/16`` (derived from ``namespace/name``).
 * Peers are named ``namespace/pod``; externals by their own name.
-* Named ports are resolved here, against a pod's container ports of the same name and
-  protocol (:func:`resolve_named_port`).
+* Named ports are resolved here and only here, against a pod's container ports of the
+  same name AND protocol (:func:`resolve_port`); a name defined only for another protocol,
+  or on an endpoint outside the cluster, resolves to nothing.
+* Peers are looked up by name in one place, :meth:`Cluster.peer`; an unknown name is an
+  :class:`UnknownPeerError` that lists the known peers.
+* What a pod listens on is :meth:`Cluster.listening`: its declared container ports, by
+  protocol; a pod that declares none (and an external endpoint) may listen on any port.
 """
 
 from __future__ import annotations
@@ -17,9 +22,12 @@ import hashlib
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Literal, overload
 
 from npcore.cni import CNI, DEFAULT_CNI, cni_info
+from npcore.errors import NpcoreError
 from npcore.model import NetworkPolicy, Protocol
+from npcore.ports import ALL_PORTS, PortSet
 
 __all__ = [
     "NAMESPACE_NAME_LABEL",
@@ -30,7 +38,9 @@ __all__ = [
     "Pod",
     "Service",
     "ServicePort",
+    "UnknownPeerError",
     "resolve_named_port",
+    "resolve_port",
 ]
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -115,16 +125,52 @@ class Service:
         return f"{self.namespace}/{self.name}"
 
 
-def resolve_named_port(pod: Pod, name: str, protocol: Protocol) -> int | None:
-    """The number of ``pod``'s container port called ``name`` with ``protocol``, if any.
+def resolve_port(dst: Peer, port: int | str, protocol: Protocol | str) -> int | None:
+    """The port number a connection to ``port`` reaches at ``dst``: the number itself, or
+    the number of ``dst``'s container port called ``port`` with ``protocol``.
 
     A NetworkPolicyPort's named port "will be resolved against the destination pod's
-    container ports"; a name the pod does not define matches nothing.
+    container ports" (types.go), by name and protocol: a name the pod defines only for
+    another protocol, or does not define, or a name given for an endpoint outside the
+    cluster (which has no container ports), resolves to ``None`` and matches nothing.
+
+    >>> web = Pod("x", "web", ports=(ContainerPort(8080, name="http"),))
+    >>> resolve_port(web, "http", Protocol.TCP), resolve_port(web, "http", Protocol.UDP)
+    (8080, None)
     """
-    for port in pod.ports:
-        if port.name == name and port.protocol == protocol:
-            return port.port
+    if isinstance(port, int):
+        return port
+    if isinstance(dst, Pod):
+        for container_port in dst.ports:
+            if container_port.name == port and container_port.protocol == protocol:
+                return container_port.port
     return None
+
+
+def resolve_named_port(pod: Pod, name: str, protocol: Protocol) -> int | None:
+    """The number of ``pod``'s container port called ``name`` with ``protocol``, if any
+    (:func:`resolve_port` for a name)."""
+    return resolve_port(pod, name, protocol)
+
+
+class UnknownPeerError(NpcoreError, KeyError):
+    """A name that is no peer of the cluster; the message lists the known ones.
+
+    It is a ``KeyError`` (what ``Cluster.pod`` raised before) and a ``ValueError``
+    (:class:`~npcore.errors.NpcoreError`, what the flow parsers raised).
+    """
+
+    def __init__(self, name: str, known: Iterable[str]) -> None:
+        names = list(known)
+        shown = ", ".join(names[:20]) + (f", ... ({len(names)} in all)" if len(names) > 20 else "")
+        message = f"unknown peer {name!r}; known peers: {shown or 'none'}"
+        super().__init__(message)
+        self.name = name
+        self.known = tuple(names)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def _stable_ip(key: str, taken: set[str]) -> str:
@@ -240,6 +286,80 @@ class Cluster:
     def peers(self) -> tuple[Peer, ...]:
         """Every pod, then every external, in the cluster's order."""
         return (*self.pods, *self.externals)
+
+    @overload
+    def peer(self, name: str) -> Peer: ...
+
+    @overload
+    def peer(self, name: str, *, services: Literal[True]) -> Peer | Service: ...
+
+    @overload
+    def peer(self, name: str, *, services: bool) -> Peer | Service: ...
+
+    def peer(self, name: str, *, services: bool = False) -> Peer | Service:
+        """The peer called ``name``; :class:`UnknownPeerError` (a ``KeyError``) listing the
+        known peers if there is none.
+
+        ==========================  ==================================================
+        name                        finds
+        ==========================  ==================================================
+        ``namespace/pod``           that pod; with ``services=True`` the Service of
+                                    that name when no pod has it (the pod wins a tie)
+        ``pod:namespace/name``      that pod only
+        ``service:namespace/name``  that Service only (``svc:`` too; ``services=True``)
+        an external's name          that external endpoint
+        an IP address               the pod or external endpoint with that IP
+        ==========================  ==================================================
+
+        >>> c = Cluster.build(pods=[Pod("x", "a")], externals=[External("user", "1.2.3.4")])
+        >>> c.peer("x/a").key, c.peer("user").key, c.peer("1.2.3.4").key
+        ('x/a', 'user', 'user')
+        """
+        kind, sep, rest = name.partition(":")
+        if sep and kind == "pod":
+            found: Peer | Service | None = self._find_pod(rest)
+        elif sep and kind in ("service", "svc") and services:
+            found = self._find_service(rest)
+        elif "/" in name:
+            found = self._find_pod(name)
+            if found is None and services:
+                found = self._find_service(name)
+        else:
+            found = next((e for e in self.externals if e.name == name), None)
+            if found is None:
+                found = next((p for p in self.peers() if p.ip == name), None)
+        if found is None:
+            known = [p.key for p in self.peers()]
+            if services:
+                known += [f"{s.key} (Service)" for s in self.services]
+            raise UnknownPeerError(name, known)
+        return found
+
+    def _find_pod(self, key: str) -> Pod | None:
+        return next((p for p in self.pods if p.key == key), None)
+
+    def _find_service(self, key: str) -> Service | None:
+        return next((s for s in self.services if s.key == key), None)
+
+    def listening(self, pod: Peer | str) -> PortSet:
+        """The ports ``pod`` (a peer or its name) listens on, by protocol: its declared
+        container ports.  A pod that declares no container port, and an endpoint outside
+        the cluster, may listen on any port (``ALL_PORTS``): containerPorts are
+        informational in Kubernetes, so only a declared list says what is there.
+
+        >>> c = Cluster.build(pods=[Pod("x", "dns", ports=(ContainerPort(53, Protocol.UDP),))])
+        >>> c.listening("x/dns").describe(), c.listening("x/dns").contains(Protocol.TCP, 53)
+        (['UDP 53'], False)
+        """
+        peer = self.peer(pod) if isinstance(pod, str) else pod
+        if not isinstance(peer, Pod) or not peer.ports:
+            return ALL_PORTS
+        return PortSet.from_ranges(
+            {
+                protocol: [(p.port, p.port) for p in peer.ports if p.protocol == protocol]
+                for protocol in Protocol
+            }
+        )
 
     def endpoints(self, service: Service) -> tuple[Pod, ...]:
         """The pods a Service's selector picks in its namespace (none without a selector)."""

@@ -111,15 +111,6 @@ def _annotations_rows(annotations: Mapping[str, str]) -> list[tuple[str, str]]:
     return rows
 
 
-def _effective_types(policy: NetworkPolicy) -> tuple[PolicyType, ...]:
-    """``spec.policyTypes`` after the API server's defaulting."""
-    if policy.policy_types:
-        return policy.policy_types
-    if policy.egress:
-        return (PolicyType.INGRESS, PolicyType.EGRESS)
-    return (PolicyType.INGRESS,)
-
-
 def _port_lines(ports: tuple[NetworkPolicyPort, ...] | None, indent: str) -> list[str]:
     if not ports:
         return [f"{indent}To Port: <any> (traffic allowed to all ports)"]
@@ -203,7 +194,7 @@ def describe_policy(policy: NetworkPolicy, *, annotations: Mapping[str, str] | N
     else:
         selector = format_label_selector(policy.pod_selector)
     lines.append(f"  PodSelector:     {selector}")
-    types = _effective_types(policy)
+    types = policy.policy_types_in_effect()
     for direction in (PolicyType.INGRESS, PolicyType.EGRESS):
         word = "ingress" if direction is PolicyType.INGRESS else "egress"
         if direction in types:

@@ -15,34 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from npcore.cluster import Cluster
-from npcore.ports import MAX_PORT, PROTOCOLS, PortSet, Ranges
-from npcore.reachability import connectivity_map
+from npcore.ports import PortSet
+from npcore.reachability import ConnectivityMap, connectivity_map
 
-__all__ = ["Change", "diff", "diff_dict", "diff_text", "port_difference"]
-
-
-def _complement(ranges: Ranges) -> Ranges:
-    out: list[tuple[int, int]] = []
-    start = 1
-    for lo, hi in ranges:
-        if lo > start:
-            out.append((start, lo - 1))
-        start = max(start, hi + 1)
-    if start <= MAX_PORT:
-        out.append((start, MAX_PORT))
-    return tuple(out)
+__all__ = ["Change", "diff", "diff_dict", "diff_maps", "diff_text", "port_difference"]
 
 
 def port_difference(a: PortSet, b: PortSet) -> PortSet:
-    """The ports in ``a`` and not in ``b``.
-
-    >>> from npcore.model import Protocol
-    >>> from npcore.ports import ALL_PORTS
-    >>> port_difference(ALL_PORTS, PortSet.of(Protocol.TCP, 80)).describe()
-    ['TCP 1-79', 'TCP 81-65535', 'UDP all', 'SCTP all']
-    """
-    complement = PortSet.from_ranges({p: _complement(b.ranges(p)) for p in PROTOCOLS})
-    return a.intersection(complement)
+    """The ports in ``a`` and not in ``b``: :meth:`PortSet.difference` (the name kept for
+    callers written before it)."""
+    return a.difference(b)
 
 
 def _describe(ports: PortSet) -> str:
@@ -61,12 +43,12 @@ class Change:
     @property
     def gained(self) -> PortSet:
         """Ports allowed after and not before."""
-        return port_difference(self.after, self.before)
+        return self.after.difference(self.before)
 
     @property
     def lost(self) -> PortSet:
         """Ports allowed before and not after."""
-        return port_difference(self.before, self.after)
+        return self.before.difference(self.after)
 
     def text(self) -> str:
         """``x/a -> x/b: before TCP 80; after all (gained: TCP 1-79, ...)``."""
@@ -105,8 +87,21 @@ def diff(cluster_a: Cluster, cluster_b: Cluster) -> list[Change]:
     x/a -> x/b: before all; after none (lost: all)
     x/b -> x/a: before all; after none (lost: all)
     """
-    map_a = connectivity_map(cluster_a)
-    map_b = connectivity_map(cluster_b)
+    return diff_maps(connectivity_map(cluster_a), connectivity_map(cluster_b))
+
+
+def diff_maps(map_a: ConnectivityMap, map_b: ConnectivityMap) -> list[Change]:
+    """Every ordered pair of peers whose allowed ports differ from ``map_a`` to ``map_b``,
+    by source then destination in the peers' order; ``ValueError`` when the two maps do
+    not have the same peers in the same order.
+
+    >>> from npcore.cluster import Pod
+    >>> from npcore.model import NetworkPolicy
+    >>> a = Cluster.build(pods=[Pod("x", "a"), Pod("x", "b")])
+    >>> b = a.with_policies([NetworkPolicy("deny", "x")])
+    >>> [c.text() for c in diff_maps(connectivity_map(a), connectivity_map(b))][0]
+    'x/a -> x/b: before all; after none (lost: all)'
+    """
     if map_a.peers != map_b.peers:
         only_a = sorted(set(map_a.peers) - set(map_b.peers))
         only_b = sorted(set(map_b.peers) - set(map_a.peers))

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from npcore.cluster import NAMESPACE_NAME_LABEL, Cluster, External, Pod, resolve_named_port
+from npcore.cluster import NAMESPACE_NAME_LABEL, Cluster, External, Pod, resolve_port
 from npcore.ipblock import ipblock_contains
 from npcore.model import (
     NetworkPolicy,
@@ -43,10 +43,12 @@ __all__ = [
     "Connection",
     "DirectionVerdict",
     "Endpoint",
+    "Isolation",
     "RuleMatch",
     "RuleMiss",
     "Verdict",
     "is_allowed",
+    "isolation",
     "peer_matches",
     "policy_selects",
     "port_matches",
@@ -153,16 +155,6 @@ class Verdict:
         return self.policy_allows or not self.enforced
 
 
-def resolve_port(dst: Endpoint, port: int | str, protocol: Protocol) -> int | None:
-    """The number a connection to ``port`` reaches: the number itself, or the
-    destination pod's container port of that name and protocol (``None`` if undefined)."""
-    if isinstance(port, int):
-        return port
-    if isinstance(dst, Pod):
-        return resolve_named_port(dst, port, protocol)
-    return None
-
-
 def policy_selects(policy: NetworkPolicy, pod: Pod) -> bool:
     """A policy selects the pods of its own namespace that its podSelector matches."""
     return pod.namespace == policy.namespace and selector_matches(policy.pod_selector, pod.labels)
@@ -224,7 +216,40 @@ def port_matches(entry: NetworkPolicyPort, dst: Endpoint, port: int, protocol: P
         if entry.end_port is None:
             return port == entry.port
         return entry.port <= port <= entry.end_port
-    return isinstance(dst, Pod) and resolve_named_port(dst, entry.port, protocol) == port
+    return resolve_port(dst, entry.port, protocol) == port
+
+
+@dataclass(frozen=True, slots=True)
+class Isolation:
+    """Whether a pod is isolated for ingress and for egress."""
+
+    ingress: bool
+    egress: bool
+
+
+def isolation(cluster: Cluster, pod: Pod | External | str) -> Isolation:
+    """Whether ``pod`` (a peer or its name) is isolated, per direction.
+
+    A pod is isolated for a direction when a policy of its namespace selects it and has
+    that direction in its effective policyTypes (the isolation rule of this file).  On a
+    CNI that does not enforce NetworkPolicy nothing is isolated: the policies are stored
+    and have no effect.  An endpoint outside the cluster is never isolated.
+
+    >>> from npcore.model import NetworkPolicy
+    >>> c = Cluster.build(pods=[Pod("x", "a")], policies=[NetworkPolicy("deny", "x")])
+    >>> isolation(c, "x/a"), isolation(c.with_cni("flannel"), "x/a").ingress
+    (Isolation(ingress=True, egress=False), False)
+    """
+    peer = cluster.peer(pod) if isinstance(pod, str) else pod
+    if not isinstance(peer, Pod) or not cluster.enforced:
+        return Isolation(False, False)
+    ingress = egress = False
+    for policy in cluster.policies:
+        if policy_selects(policy, peer):
+            types = policy.effective_policy_types()
+            ingress = ingress or PolicyType.INGRESS in types
+            egress = egress or PolicyType.EGRESS in types
+    return Isolation(ingress, egress)
 
 
 def rule_matches(

@@ -212,8 +212,9 @@ class NetworkPolicy:
         """``namespace/name``."""
         return f"{self.namespace}/{self.name}"
 
-    def effective_policy_types(self) -> frozenset[PolicyType]:
-        """The directions this policy isolates.
+    def policy_types_in_effect(self) -> tuple[PolicyType, ...]:
+        """The directions this policy isolates, in the order written (``Ingress`` first when
+        defaulted): the one place where ``spec.policyTypes`` is defaulted.
 
         types.go: "If this field is not specified, it will default based on the existence
         of ingress or egress rules; policies that contain an egress section are assumed to
@@ -223,16 +224,24 @@ class NetworkPolicy:
         empty list (``policyTypes: []``) is defaulted the same way: the API server's
         ``SetDefaults_NetworkPolicySpec`` checks ``len(obj.PolicyTypes) == 0``.
 
+        >>> NetworkPolicy("p", policy_types=(PolicyType.EGRESS,)).policy_types_in_effect()
+        (<PolicyType.EGRESS: 'Egress'>,)
+        """
+        if self.policy_types:
+            return self.policy_types
+        if self.egress:
+            return (PolicyType.INGRESS, PolicyType.EGRESS)
+        return (PolicyType.INGRESS,)
+
+    def effective_policy_types(self) -> frozenset[PolicyType]:
+        """The directions this policy isolates, as a set (:meth:`policy_types_in_effect`).
+
         >>> sorted(NetworkPolicy("p").effective_policy_types())
         [<PolicyType.INGRESS: 'Ingress'>]
         >>> sorted(NetworkPolicy("p", egress=(NetworkPolicyEgressRule(),)).effective_policy_types())
         [<PolicyType.EGRESS: 'Egress'>, <PolicyType.INGRESS: 'Ingress'>]
         """
-        if self.policy_types:
-            return frozenset(self.policy_types)
-        if self.egress:
-            return frozenset((PolicyType.INGRESS, PolicyType.EGRESS))
-        return frozenset((PolicyType.INGRESS,))
+        return frozenset(self.policy_types_in_effect())
 
     def rules(
         self, direction: PolicyType

@@ -6,6 +6,7 @@ protocols on which one peer may open a connection to another.  Ports run 1-65535
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ _FULL: Ranges = ((1, MAX_PORT),)
 
 
 def _merge(ranges: Iterable[tuple[int, int]]) -> Ranges:
+    """Sort and merge overlapping or adjacent ranges: O(n log n) for n ranges."""
     merged: list[tuple[int, int]] = []
     for lo, hi in sorted(ranges):
         if merged and lo <= merged[-1][1] + 1:
@@ -42,6 +44,19 @@ def _intersect(a: Ranges, b: Ranges) -> Ranges:
             i += 1
         else:
             j += 1
+    return tuple(out)
+
+
+def _complement(ranges: Ranges) -> Ranges:
+    """The ports 1-65535 not in ``ranges`` (sorted and merged)."""
+    out: list[tuple[int, int]] = []
+    start = 1
+    for lo, hi in ranges:
+        if lo > start:
+            out.append((start, lo - 1))
+        start = max(start, hi + 1)
+    if start <= MAX_PORT:
+        out.append((start, MAX_PORT))
     return tuple(out)
 
 
@@ -78,6 +93,23 @@ class PortSet:
         """The ranges of one protocol."""
         return {Protocol.TCP: self.tcp, Protocol.UDP: self.udp, Protocol.SCTP: self.sctp}[protocol]
 
+    @classmethod
+    def union_all(cls, sets: Iterable[PortSet]) -> PortSet:
+        """Ports in any of ``sets``, merged once: O(n log n) in the number of ranges,
+        where folding :meth:`union` over many sets would be quadratic.
+
+        >>> PortSet.union_all(PortSet.of(Protocol.TCP, p) for p in (82, 80, 81)).describe()
+        ['TCP 80-82']
+        """
+        tcp: list[tuple[int, int]] = []
+        udp: list[tuple[int, int]] = []
+        sctp: list[tuple[int, int]] = []
+        for ports in sets:
+            tcp.extend(ports.tcp)
+            udp.extend(ports.udp)
+            sctp.extend(ports.sctp)
+        return cls(_merge(tcp), _merge(udp), _merge(sctp))
+
     def union(self, other: PortSet) -> PortSet:
         """Ports in either set."""
         return PortSet(
@@ -94,9 +126,23 @@ class PortSet:
             _intersect(self.sctp, other.sctp),
         )
 
+    def difference(self, other: PortSet) -> PortSet:
+        """Ports in this set and not in ``other``.
+
+        >>> ALL_PORTS.difference(PortSet.of(Protocol.TCP, 80)).describe()
+        ['TCP 1-79', 'TCP 81-65535', 'UDP all', 'SCTP all']
+        """
+        return PortSet(
+            _intersect(self.tcp, _complement(other.tcp)),
+            _intersect(self.udp, _complement(other.udp)),
+            _intersect(self.sctp, _complement(other.sctp)),
+        )
+
     def contains(self, protocol: Protocol, port: int) -> bool:
-        """Whether ``port``/``protocol`` is in the set."""
-        return any(lo <= port <= hi for lo, hi in self.ranges(protocol))
+        """Whether ``port``/``protocol`` is in the set (a binary search of the ranges)."""
+        ranges = self.ranges(protocol)
+        i = bisect_right(ranges, (port, MAX_PORT + 1)) - 1
+        return i >= 0 and ranges[i][0] <= port <= ranges[i][1]
 
     @property
     def is_empty(self) -> bool:

@@ -20,7 +20,7 @@ import ipaddress
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from npcore.cluster import Cluster, Pod, resolve_named_port
+from npcore.cluster import Cluster, Pod, resolve_port
 from npcore.engine import Endpoint
 from npcore.ipblock import ipblock_networks
 from npcore.model import (
@@ -240,7 +240,7 @@ def _entry_ports(entry: NetworkPolicyPort, dst: Endpoint) -> PortSet:
         return PortSet.of(protocol)
     if isinstance(entry.port, int):
         return PortSet.of(protocol, entry.port, entry.end_port)
-    number = resolve_named_port(dst, entry.port, protocol) if isinstance(dst, Pod) else None
+    number = resolve_port(dst, entry.port, protocol)
     return NO_PORTS if number is None else PortSet.of(protocol, number)
 
 
@@ -307,12 +307,7 @@ def matrix(cluster: Cluster, port: int | str, protocol: Protocol = Protocol.TCP)
     n = len(reps)
     all_classes = compiled.all_classes
     # The number probed at each destination class (None: the named port is not there).
-    numbers: list[int | None] = [
-        port
-        if isinstance(port, int)
-        else (resolve_named_port(rep, port, protocol) if isinstance(rep, Pod) else None)
-        for rep in reps
-    ]
+    numbers: list[int | None] = [resolve_port(rep, port, protocol) for rep in reps]
     reachable = 0
     by_number: dict[int, int] = {}
     for cid, number in enumerate(numbers):
@@ -336,7 +331,7 @@ def matrix(cluster: Cluster, port: int | str, protocol: Protocol = Protocol.TCP)
                 for cid, rep in enumerate(reps)
                 if isinstance(rep, Pod)
                 and numbers[cid] is not None
-                and resolve_named_port(rep, name, protocol) == numbers[cid]
+                and resolve_port(rep, name, protocol) == numbers[cid]
             )
         return named_cache[name]
 
@@ -501,15 +496,14 @@ def connectivity_map(cluster: Cluster) -> ConnectivityMap:
         key = (mask, profile[b] if mask & named_rules else -2)
         cached = union_cache.get(key)
         if cached is None:
-            cached = NO_PORTS
+            entries: list[PortSet] = []
             for r in _bits(mask):
                 rule = rules[r]
                 if not rule.ports:
-                    cached = ALL_PORTS
+                    entries = [ALL_PORTS]
                     break
-                for entry in rule.ports:
-                    cached = cached.union(_entry_ports(entry, reps[b]))
-            union_cache[key] = cached
+                entries.extend(_entry_ports(entry, reps[b]) for entry in rule.ports)
+            cached = union_cache[key] = PortSet.union_all(entries) if entries else NO_PORTS
         return cached
 
     egress_isolated = [bool(x) for x in compiled.isolating[PolicyType.EGRESS]]

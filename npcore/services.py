@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from npcore.cluster import Cluster, Pod, Service, ServicePort, resolve_named_port
+from npcore.cluster import Cluster, Pod, Service, ServicePort, resolve_port
 from npcore.engine import Connection, Endpoint, Verdict, is_allowed
 from npcore.errors import NpcoreError
 from npcore.model import Protocol
@@ -111,7 +111,7 @@ def _targets(cluster: Cluster, service: Service, sp: ServicePort, port: int | st
         return True
     if isinstance(sp.target_port, str) and isinstance(port, int):
         return any(
-            resolve_named_port(pod, sp.target_port, sp.protocol) == port
+            resolve_port(pod, sp.target_port, sp.protocol) == port
             for pod in cluster.endpoints(service)
         )
     return False

@@ -5,6 +5,7 @@ the feedback sentences and misconceptions it declares."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -113,15 +114,15 @@ BROKEN = [
 @pytest.mark.parametrize(("data", "message"), BROKEN)
 def test_broken_definitions_are_refused_with_a_clear_error(data: dict, message: str) -> None:  # type: ignore[type-arg]
     with pytest.raises(ExerciseError) as info:
-        parse_exercise(data, "exercises/defs/x.yaml")
+        parse_exercise(data, "autograder/exercises/x.yaml")
     assert message in str(info.value)
-    assert str(info.value).startswith("exercises/defs/x.yaml: ")
+    assert str(info.value).startswith("autograder/exercises/x.yaml: ")
 
 
 def test_definition_with_unknown_peer_is_refused() -> None:
     data = yaml.safe_load((EXERCISES_DIR / "three-tier-db.yaml").read_text())
     data["requirements"]["allowed"].append("shop/nope -> shop/db 3306")
-    exercise = parse_exercise(data, "exercises/defs/three-tier-db.yaml")
+    exercise = parse_exercise(data, "autograder/exercises/three-tier-db.yaml")
     problems = check_definition(exercise)
     assert len(problems) == 1
     assert problems[0].startswith(
@@ -154,7 +155,7 @@ def test_parse_flow_errors(text: str, message: str) -> None:
         parse_flow(text)
 
 
-README = (EXERCISES_DIR.parent / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parent.parent / "exercises" / "README.md").read_text(encoding="utf-8")
 
 
 def test_readme_documents_every_key_and_misconception() -> None:
@@ -172,7 +173,7 @@ def test_readme_documents_every_key_and_misconception() -> None:
 def test_readme_minimal_exercise_works() -> None:
     block = README.split("## A minimal policy exercise", 1)[1].split("```yaml\n", 1)[1]
     data = yaml.safe_load(block.split("\n```", 1)[0])
-    exercise = parse_exercise(data, "exercises/defs/web-only-from-api.yaml")
+    exercise = parse_exercise(data, "autograder/exercises/web-only-from-api.yaml")
     assert check_definition(exercise) == []
     assert grade_exercise(exercise, [("ref.yaml", exercise.reference)]).passed
     (example,) = exercise.examples
@@ -184,7 +185,7 @@ def test_readme_minimal_exercise_works() -> None:
 def test_definition_with_undefined_named_port_is_refused() -> None:
     data = yaml.safe_load((EXERCISES_DIR / "three-tier-db.yaml").read_text())
     data["requirements"]["denied"].append("shop/web -> shop/db TCP postgres")
-    problems = check_definition(parse_exercise(data, "exercises/defs/three-tier-db.yaml"))
+    problems = check_definition(parse_exercise(data, "autograder/exercises/three-tier-db.yaml"))
     assert problems == [
         "requirements.denied: shop/web -> shop/db TCP postgres: shop/db defines no TCP port "
         "named 'postgres'"

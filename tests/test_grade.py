@@ -403,7 +403,7 @@ def test_a_reference_that_misses_its_requirements_is_refused() -> None:
 
     data = pyyaml.safe_load((EXERCISES_DIR / "three-tier-db.yaml").read_text())
     data["requirements"]["denied"].append("shop/api -> shop/db TCP 3306")
-    problems = check_definition(parse_exercise(data, "exercises/defs/three-tier-db.yaml"))
+    problems = check_definition(parse_exercise(data, "autograder/exercises/three-tier-db.yaml"))
     assert len(problems) == 1
     assert problems[0].startswith(
         "reference: the reference solution does not meet the requirements: "

@@ -20,7 +20,6 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import npcore.load as load_module
 from npcore.cluster import NAMESPACE_NAME_LABEL, ContainerPort, ServicePort
 from npcore.errors import FieldError, Notice, NpcoreError, ParseError, ValidationError
 from npcore.load import (
@@ -30,6 +29,7 @@ from npcore.load import (
     load_files,
     load_text,
     parse_policies,
+    yaml_safe,
 )
 from npcore.model import (
     IPBlock,
@@ -63,7 +63,7 @@ def messages(result: LoadResult) -> list[str]:
 def loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run a test with libyaml's parser (when present) and with PyYAML's pure Python one."""
     if request.param == "pure-python":
-        monkeypatch.setattr(load_module, "_Loader", yaml.SafeLoader)
+        monkeypatch.setattr(yaml_safe, "_Loader", yaml.SafeLoader)
     elif not getattr(yaml, "__with_libyaml__", False):  # pragma: no cover
         pytest.skip("libyaml not available")
     return str(request.param)

@@ -2,7 +2,7 @@
 
 Rules of this file:
 
-* ``exercises/defs/<id>.yaml`` is the single source of an exercise: the same definition
+* ``autograder/exercises/<id>.yaml`` is the single source of an exercise: the same definition
   drives ``npgrade`` (CLI), the notebook self-checks and nbgrader.  This script writes
   ``exercises/source/<assignment>/<assignment>.ipynb``, one nbgrader assignment per lesson
   group plus one of CKA drills (:data:`ASSIGNMENTS`); never edit those notebooks by hand.

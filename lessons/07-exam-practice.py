@@ -273,7 +273,7 @@ quiz.MultipleChoice(
     "You added db-policy. Which test proves it works?",
     [
         "ping db from the web pod",
-        "curl -m 1 from web to db fails AND the api pod still reaches db:3306",
+        "nc -zv -w 1 from web to db:3306 times out AND the api pod still reaches db:3306",
         "kubectl get netpol shows db-policy",
     ],
     1,

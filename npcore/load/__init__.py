@@ -440,7 +440,6 @@ _OBJECT_META_IGNORED = (
     "creationTimestamp",
     "deletionTimestamp",
     "deletionGracePeriodSeconds",
-    "annotations",
     "ownerReferences",
     "finalizers",
     "managedFields",
@@ -452,6 +451,7 @@ class _Meta:
     name: str = ""
     namespace: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
 
 
 def _metadata(ctx: _Ctx, node: Node, path: str, *, strict: bool) -> _Meta:
@@ -467,7 +467,7 @@ def _metadata(ctx: _Ctx, node: Node, path: str, *, strict: bool) -> _Meta:
         meta.labels = _string_map(ctx, n, p, lenient=not strict)
 
     def annotations(n: Node, p: str) -> None:
-        _string_map(ctx, n, p, lenient=not strict)
+        meta.annotations = _string_map(ctx, n, p, lenient=not strict)
 
     handlers: dict[str, Handler] = {k: _ignore for k in _OBJECT_META_IGNORED}
     handlers.update(name=name, namespace=namespace, labels=labels, annotations=annotations)
@@ -938,6 +938,7 @@ def _decode_policy(
         egress=spec.egress,
         policy_types=spec.policy_types,
         labels=tuple(sorted(meta.labels.items())),
+        annotations=tuple(sorted(meta.annotations.items())),
     )
     problems = [ctx.place(e) for e in validate_network_policy(policy) if not ctx.suppressed(e.path)]
     if prefix:

@@ -65,6 +65,7 @@ def test_drill_names_a_host_and_a_time_budget(drill: Exercise) -> None:
 
 def test_every_drill_has_its_own_host_in_teaching_order() -> None:
     order = sorted(DRILLS, key=_builder().teaching_order)
+    assert [d.id for d in DRILLS] == [d.id for d in order], "npgrade list is not in that order"
     hosts = [HOST.match(d.task)["host"] for d in order]  # type: ignore[index]
     assert hosts == [f"nplab-{n:02d}" for n in range(1, len(order) + 1)]
 

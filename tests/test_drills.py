@@ -106,6 +106,7 @@ def test_drill_right_answer_passes_and_a_wrong_one_fails(drill: Exercise) -> Non
 # idea -> (the lesson that teaches it, a word of the `##` heading of its section there)
 IDEAS: dict[str, tuple[str, str]] = {
     "egress rules": ("04", "Egress rules"),
+    "empty podSelector (every pod of the namespace)": ("05", "empty selectors"),
     "namespaceSelector": ("04", "namespaceSelector"),
     "matchExpressions": ("04", "matchExpressions"),
     "namespace AND pod selector in one peer": ("05", "AND vs OR"),
@@ -133,10 +134,14 @@ def ideas_of(exercise: Exercise) -> set[str]:
             if doc.get("kind") != "NetworkPolicy":
                 continue
             spec = doc.get("spec") or {}
+            if spec.get("podSelector") == {}:
+                found.add("empty podSelector (every pod of the namespace)")
             if spec.get("egress"):
                 found.add("egress rules")
             for rule in [*(spec.get("ingress") or []), *(spec.get("egress") or [])]:
                 for peer in _peers(rule):
+                    if peer.get("podSelector") == {}:
+                        found.add("empty podSelector (every pod of the namespace)")
                     if "namespaceSelector" in peer:
                         found.add("namespaceSelector")
                         if "podSelector" in peer:
@@ -194,7 +199,8 @@ def test_ideas_are_recognised() -> None:
     assert "named port" in ideas_of(by_id["named-ports-endport"])
     assert "matchExpressions" in ideas_of(by_id["cka-namespace-expressions"])
     assert "a plugin other than Calico" in ideas_of(by_id["predict-flannel"])
-    assert ideas_of(by_id["default-deny"]) == set()
+    assert ideas_of(by_id["default-deny"]) == {"empty podSelector (every pod of the namespace)"}
+    assert ideas_of(by_id["three-tier-db"]) == set()
 
 
 def test_problem_sets_follow_the_lessons_and_the_docs_list_them() -> None:

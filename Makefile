@@ -36,6 +36,7 @@ lab: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy
@@ -47,6 +48,7 @@ pytest: install system-deps nca
 test: install system-deps nca
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	NETPOL_REQUIRE_NCA=1 $(BIN)/pytest
 
 clean:

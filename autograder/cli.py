@@ -23,10 +23,14 @@ from typing import TextIO
 from autograder.drill import format_duration, run_drill
 from autograder.exercise import ExerciseError, UnknownExerciseError, list_exercises, load_exercise
 from autograder.grade import grade_exercise
+from npcore.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError
+from npcore.cli.sources import check_readable, read_sources
+from npcore.errors import FieldError
 
 __all__ = ["main"]
 
-EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# The contract of npcore.cli.common: an answer that does not pass is an invalid input.
+EXIT_PASSED, EXIT_FAILED = EXIT_OK, EXIT_INVALID
 
 USAGE = """\
 usage: npgrade EXERCISE FILE... [--format text|json]   grade answer files ("-" = stdin)
@@ -66,16 +70,18 @@ def _drill_parser() -> _Parser:
     return p
 
 
-def _read(path: str, stdin: TextIO) -> str:
-    if path == "-":
-        return stdin.read()
+def _read(paths: Sequence[str], stdin: TextIO) -> list[tuple[str, str]]:
+    """The answers, read as every command line reads its input (npcore.cli.sources)."""
+    answers = []
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except UnicodeDecodeError:
-        raise _Usage(f"npgrade: cannot read {path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise _Usage(f"npgrade: cannot read {path}: {exc.strerror}") from None
+        check_readable(paths)
+        for name, text in read_sources(paths, stdin=stdin):
+            if isinstance(text, FieldError):
+                raise _Usage(f"npgrade: cannot read {name}: {text.message}")
+            answers.append((name, text))
+    except UsageError as exc:
+        raise _Usage(f"npgrade: {exc}") from None
+    return answers
 
 
 def _cmd_list(args: argparse.Namespace, out: TextIO) -> int:
@@ -135,7 +141,7 @@ def main(
             return EXIT_PASSED if drill.result.passed else EXIT_FAILED
         args = _grade_parser().parse_args(args_list)
         exercise = load_exercise(args.exercise)
-        answers = [("<stdin>" if f == "-" else f, _read(f, inp)) for f in args.files]
+        answers = _read(args.files, inp)
         result = grade_exercise(exercise, answers)
         if args.format == "json":
             json.dump(result.to_dict(), out, indent=2)

@@ -111,7 +111,7 @@ def child(op: str, size: str, seed: int, timeout: float) -> dict[str, Any]:
         result = prepared.to_dict()
         out["pairs"] = sum(len(v) for v in result["allowed"].values())
     elif op == "load_map":
-        from npcore.load import load_files
+        from npcore.cli.sources import load_files
 
         loaded = load_files([str(p) for p in sorted(directory.glob("*.yaml"))])
         if not loaded.ok:

@@ -1,15 +1,12 @@
 """``npcore draw`` (also installed as ``npcore-draw``): the flow diagram, without Jupyter.
 
-npcore must not import matplotlib, so the drawing command lives here; ``npcore draw ...``
-dispatches to :func:`main` with the arguments after ``draw``.
+npcore must not import matplotlib, so the drawing command lives here; this package
+registers it as ``draw`` in the ``npcore.commands`` entry-point group (pyproject.toml),
+through which ``npcore draw ...`` calls :func:`main` with the arguments after ``draw``.
 
-Contract (the same as ``npcore``'s other commands):
-
-* Exit status: 0 success; 1 invalid input (parse or validation errors, printed on stderr
-  one a line as ``FILE:LINE:COL: FIELD.PATH: message``); 2 usage error (bad arguments,
-  unknown peer, unknown CNI, unreadable file, unsupported output format).  User input
-  never produces a traceback.
-* ``FILE`` may be a file, a directory of manifests, or ``-`` for stdin.
+Contract: the one of :mod:`npcore.cli.common` (exit status 0/1/2; notices and errors on
+stderr, notices as ``FILE:LINE: notice: ...``; an unreadable or empty input, or an
+unsupported output format, is a usage error); input is read by :mod:`npcore.cli.sources`.
 * The picture goes to ``-o`` (``.png`` or ``.svg``); stdout gets the diagram's text
   alternative, one line per arrow, then the CNI line.
 
@@ -25,19 +22,19 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 
-from npcore import KNOWN_CNIS, Cluster, External, Pod, cni_info
-from npcore.cli import ArgumentParser as _Parser
-from npcore.cli import UsageError
-from npcore.cli import external_argument as _external
-from npcore.cli import port_argument as _port
-from npcore.cli import protocol_argument as _protocol
-from npcore.errors import NpcoreError
+from npcore import Cluster, External, Pod, Protocol, resolve_port
+from npcore.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError, run
+from npcore.cli.common import ArgumentParser as _Parser
+from npcore.cli.common import add_cluster_options as _cluster_options
+from npcore.cli.common import cni_name as _cni
+from npcore.cli.common import port_argument as _port
+from npcore.cli.common import protocol_argument as _protocol
+from npcore.cli.common import with_externals as _with_externals
+from npcore.cli.sources import load_input
 
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "all_pairs", "build_parser", "main"]
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 PROG = "npcore draw"
 FORMATS = ("png", "svg")
 
@@ -65,20 +62,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         metavar="SRC:DST[:PORT[/PROTO]]",
         help="a connection to draw (repeatable); without it, every pair of peers on --port",
     )
-    parser.add_argument(
-        "--cni",
-        default="calico",
-        metavar="NAME",
-        help=f"network plugin (default calico; known: {', '.join(sorted(KNOWN_CNIS))})",
-    )
-    parser.add_argument(
-        "--external",
-        action="append",
-        type=_external,
-        default=[],
-        metavar="NAME=IP",
-        help="an endpoint outside the cluster (repeatable), e.g. user=203.0.113.10",
-    )
+    _cluster_options(parser, example="user=203.0.113.10")
     parser.add_argument(
         "-o", "--output", default="flows.png", metavar="FILE", help="flows.png or flows.svg"
     )
@@ -87,16 +71,12 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     return parser
 
 
-def _listens(pod: Pod, port: int | str, protocol: str) -> bool:
-    """Whether ``pod`` could receive on ``port``: it declares no ports, or a matching one."""
-    if not pod.ports:
-        return True
-    for cp in pod.ports:
-        if cp.protocol.value != protocol:
-            continue
-        if (isinstance(port, int) and cp.port == port) or cp.name == port:
-            return True
-    return False
+def _listens(cluster: Cluster, pod: Pod, port: int | str, protocol: str) -> bool:
+    """Whether ``pod`` could receive on ``port``/``protocol``: :meth:`Cluster.listening`
+    (any port when it declares none), a name resolved by :func:`npcore.resolve_port`."""
+    number = resolve_port(pod, port, protocol) if pod.ports else 1
+    listening = cluster.listening(pod)
+    return number is not None and listening.contains(Protocol(protocol.upper()), number)
 
 
 def all_pairs(cluster: Cluster, port: int | str, protocol: str = "TCP") -> list:
@@ -108,48 +88,22 @@ def all_pairs(cluster: Cluster, port: int | str, protocol: str = "TCP") -> list:
         for dst in cluster.peers():
             if src.key == dst.key or (isinstance(src, External) and isinstance(dst, External)):
                 continue
-            if isinstance(dst, Pod) and not _listens(dst, port, protocol):
+            if isinstance(dst, Pod) and not _listens(cluster, dst, port, protocol):
                 continue
             flows.append(Flow(src.key, dst.key, port, protocol))
     return flows
 
 
-def _check_readable(paths: Sequence[str]) -> None:
-    if sum(1 for p in paths if p == "-") > 1:
-        raise UsageError("stdin (-) can be read only once")
-    for path in paths:
-        if path != "-" and not os.path.exists(path):
-            raise UsageError(f"cannot read {path}: no such file or directory")
-        if path != "-" and not os.access(path, os.R_OK):
-            raise UsageError(f"cannot read {path}: permission denied")
-
-
 def _run(args: argparse.Namespace) -> int:
     from lessonkit.diagrams import Flow, render
-    from npcore.load import load_files
 
     fmt = os.path.splitext(args.output)[1].lstrip(".").lower()
     if fmt not in FORMATS:
         raise UsageError(f"-o {args.output}: the output must end in .png or .svg")
-    try:
-        cni = cni_info(args.cni).name
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-    _check_readable(args.files)
-    result = load_files(list(args.files), cni=cni)
-    for notice in result.notices:
-        print(f"notice: {notice}", file=sys.stderr)
-    if not result.ok:
-        for error in result.errors:
-            print(str(error), file=sys.stderr)
-        return EXIT_INVALID
-    cluster = result.cluster
+    cni = _cni(args.cni)
+    result = load_input(args.files, cni, sys.stderr)
+    cluster = _with_externals(result.cluster, args.external)
     names = {p.key for p in cluster.peers()}
-    for ext in args.external:
-        if ext.name in names:
-            raise UsageError(f"--external {ext.name}: a peer with that name already exists")
-        names.add(ext.name)
-    cluster = replace(cluster, externals=(*cluster.externals, *args.external))
 
     if args.flow:
         try:
@@ -180,19 +134,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
     """Run ``npcore draw`` with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
-    try:
-        try:
-            args = build_parser(prog).parse_args(list(argv) if argv is not None else None)
-        except SystemExit as stop:  # --help
-            return int(stop.code or 0) if not isinstance(stop.code, str) else EXIT_USAGE
-        return _run(args)
-    except UsageError as error:
-        print(f"{prog}: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except NpcoreError as error:
-        for line in str(error).splitlines():
-            print(line, file=sys.stderr)
-        return EXIT_INVALID
+    arguments = list(argv) if argv is not None else sys.argv[1:]
+    return run(prog, lambda: _run(build_parser(prog).parse_args(arguments)))
 
 
 if __name__ == "__main__":  # pragma: no cover

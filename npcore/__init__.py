@@ -3,10 +3,11 @@
 The core takes values and returns values: :mod:`npcore.model` mirrors
 ``networking.k8s.io/v1``, :mod:`npcore.cluster` holds the injected world, and
 :func:`is_allowed`, :func:`matrix` and :func:`connectivity_map` decide.  YAML is read
-only by :mod:`npcore.load` (checked by :mod:`npcore.validate`); text for people is
-produced only at the edges: :mod:`npcore.explain`, :mod:`npcore.describe`,
-:mod:`npcore.diff` and :mod:`npcore.cli`.  (``npcore.diff`` stays the module: use
-``from npcore.diff import diff``.)
+only by :mod:`npcore.load` (checked by :mod:`npcore.validate`), from text: files,
+directories and stdin are read only by the command-line layer, :mod:`npcore.cli`, which
+is also the only part that prints or exits.  Text for people is produced by
+:mod:`npcore.explain`, :mod:`npcore.describe` and :mod:`npcore.diff`.  (``npcore.diff``
+stays the module: use ``from npcore.diff import diff``.)
 """
 
 from typing import TYPE_CHECKING, Any
@@ -57,21 +58,31 @@ from npcore.reachability import ConnectivityMap, Matrix, connectivity_map, matri
 from npcore.validate import validate_network_policy
 
 if TYPE_CHECKING:
-    from npcore.load import LoadResult, load_cluster, load_files, load_text, parse_policies
+    from npcore.cli.sources import load_cluster, load_files
+    from npcore.load import LoadResult, load_sources, load_text, parse_policies
 
-_LAZY = {"LoadResult", "load_cluster", "load_files", "load_text", "parse_policies"}
+_LAZY = {"LoadResult", "load_sources", "load_text", "parse_policies"}
+_FROM_FILES = {"load_cluster", "load_files"}
 
 
 def __getattr__(name: str) -> Any:
     """Load :mod:`npcore.load` (and PyYAML) only when one of its names is first used, so
-    ``import npcore`` stays fast for callers that build values in Python."""
-    if name in _LAZY:
+    ``import npcore`` stays fast for callers that build values in Python.
+
+    ``load_files`` and ``load_cluster`` (which take file paths) come from the
+    command-line layer, :mod:`npcore.cli.sources`: the core itself reads no files."""
+    if name in _FROM_FILES:
+        from npcore.cli import sources
+
+        value = getattr(sources, name)
+    elif name in _LAZY:
         from npcore import load
 
         value = getattr(load, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'npcore' has no attribute {name!r}")
+    else:
+        raise AttributeError(f"module 'npcore' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 __all__ = [
     "ALL_PORTS",
@@ -127,6 +138,7 @@ __all__ = [
     "isolation",
     "load_cluster",
     "load_files",
+    "load_sources",
     "load_text",
     "matrix",
     "parse_policies",

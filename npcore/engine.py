@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from npcore.cluster import NAMESPACE_NAME_LABEL, Cluster, External, Pod, resolve_port
 from npcore.ipblock import ipblock_contains
 from npcore.model import (
+    IPBlock,
+    LabelSelector,
     NetworkPolicy,
     NetworkPolicyEgressRule,
     NetworkPolicyIngressRule,
@@ -37,6 +39,7 @@ from npcore.model import (
     PolicyType,
     Protocol,
 )
+from npcore.ports import MAX_PORT
 from npcore.selectors import selector_matches
 
 __all__ = [
@@ -44,12 +47,15 @@ __all__ = [
     "DirectionVerdict",
     "Endpoint",
     "Isolation",
+    "PeerScope",
     "RuleMatch",
     "RuleMiss",
     "Verdict",
+    "entry_range",
     "is_allowed",
     "isolation",
     "peer_matches",
+    "peer_scope",
     "policy_selects",
     "port_matches",
     "resolve_port",
@@ -160,13 +166,22 @@ def policy_selects(policy: NetworkPolicy, pod: Pod) -> bool:
     return pod.namespace == policy.namespace and selector_matches(policy.pod_selector, pod.labels)
 
 
-def peer_matches(
-    peer: NetworkPolicyPeer,
-    policy_namespace: str,
-    endpoint: Endpoint,
-    namespace_labels: Mapping[str, Mapping[str, str]],
-) -> bool:
-    """Whether one ``from``/``to`` entry matches an endpoint.
+@dataclass(frozen=True, slots=True)
+class PeerScope:
+    """The endpoints one ``from``/``to`` entry stands for, as a row of the table of
+    :func:`peer_scope`: the endpoints whose IP is in ``ip_block``; or the pods that
+    ``pod_selector`` selects (``None``: every pod) in ``namespace`` or, when that is
+    ``None``, in the namespaces ``namespace_selector`` selects; or nothing."""
+
+    ip_block: IPBlock | None = None
+    namespace: str | None = None
+    namespace_selector: LabelSelector | None = None
+    pod_selector: LabelSelector | None = None
+    nothing: bool = False
+
+
+def peer_scope(peer: NetworkPolicyPeer, policy_namespace: str) -> PeerScope:
+    """What one ``from``/``to`` entry of a policy in ``policy_namespace`` matches.
 
     ============  ==================  =======  =========================================
     podSelector   namespaceSelector   ipBlock  matches
@@ -179,44 +194,75 @@ def peer_matches(
 
     ``namespaceSelector: {}`` selects every namespace, never an endpoint outside the
     cluster; only ``ipBlock`` matches externals.  A peer with nothing set is rejected by
-    validation and matches nothing here.
+    validation and matches nothing here.  :func:`peer_matches` decides one endpoint with
+    this table; :mod:`npcore.reachability` decides classes of endpoints with it.
     """
     if peer.ip_block is not None:
-        return endpoint.ip is not None and ipblock_contains(peer.ip_block, endpoint.ip)
-    if not isinstance(endpoint, Pod):
-        return False
+        return PeerScope(ip_block=peer.ip_block)
     if peer.namespace_selector is None:
         if peer.pod_selector is None:
-            return False
-        in_namespace = endpoint.namespace == policy_namespace
+            return PeerScope(nothing=True)
+        return PeerScope(namespace=policy_namespace, pod_selector=peer.pod_selector)
+    return PeerScope(namespace_selector=peer.namespace_selector, pod_selector=peer.pod_selector)
+
+
+def peer_matches(
+    peer: NetworkPolicyPeer,
+    policy_namespace: str,
+    endpoint: Endpoint,
+    namespace_labels: Mapping[str, Mapping[str, str]],
+) -> bool:
+    """Whether one ``from``/``to`` entry matches an endpoint (the table of
+    :func:`peer_scope`)."""
+    scope = peer_scope(peer, policy_namespace)
+    if scope.ip_block is not None:
+        return endpoint.ip is not None and ipblock_contains(scope.ip_block, endpoint.ip)
+    if scope.nothing or not isinstance(endpoint, Pod):
+        return False
+    if scope.namespace_selector is None:
+        in_namespace = endpoint.namespace == scope.namespace
     else:
         # A namespace known only by reference still has its automatic name label.
         labels = namespace_labels.get(
             endpoint.namespace, {NAMESPACE_NAME_LABEL: endpoint.namespace}
         )
-        in_namespace = selector_matches(peer.namespace_selector, labels)
+        in_namespace = selector_matches(scope.namespace_selector, labels)
     if not in_namespace:
         return False
-    return peer.pod_selector is None or selector_matches(peer.pod_selector, endpoint.labels)
+    return scope.pod_selector is None or selector_matches(scope.pod_selector, endpoint.labels)
+
+
+def entry_range(entry: NetworkPolicyPort, dst: Endpoint | None) -> tuple[Protocol, int, int] | None:
+    """What one ``ports`` entry admits at ``dst``: ``(protocol, first, last)``, or ``None``.
+
+    ==========  ========  ==========================================================
+    port        endPort   admits (protocol: the entry's, default TCP)
+    ==========  ========  ==========================================================
+    absent      -         every port, 1-65535
+    a number    absent    that port
+    a number    set       the inclusive range port-endPort
+    a name      -         ``dst``'s container port of that name and protocol, in
+                          ingress and egress rules alike; ``None`` if ``dst`` does not
+                          define it (an external, or ``dst`` not given, defines none)
+    ==========  ========  ==========================================================
+
+    :func:`port_matches` decides one port with this table; :mod:`npcore.reachability`
+    decides port sets and classes of destinations with it.
+    """
+    protocol = entry.effective_protocol
+    if entry.port is None:
+        return protocol, 1, MAX_PORT
+    if isinstance(entry.port, int):
+        return protocol, entry.port, entry.end_port or entry.port
+    number = resolve_port(dst, entry.port, protocol) if dst is not None else None
+    return None if number is None else (protocol, number, number)
 
 
 def port_matches(entry: NetworkPolicyPort, dst: Endpoint, port: int, protocol: Protocol) -> bool:
-    """Whether one ``ports`` entry matches traffic to ``port``/``protocol`` at ``dst``.
-
-    The protocol must be the entry's (default TCP).  No ``port``: every port of that
-    protocol.  A number: that port, or with ``endPort`` the inclusive range.  A name:
-    the destination pod's container port of that name and protocol, in ingress and
-    egress rules alike; a name the destination does not define matches nothing.
-    """
-    if entry.effective_protocol != protocol:
-        return False
-    if entry.port is None:
-        return True
-    if isinstance(entry.port, int):
-        if entry.end_port is None:
-            return port == entry.port
-        return entry.port <= port <= entry.end_port
-    return resolve_port(dst, entry.port, protocol) == port
+    """Whether one ``ports`` entry matches traffic to ``port``/``protocol`` at ``dst``
+    (the table of :func:`entry_range`)."""
+    admitted = entry_range(entry, dst)
+    return admitted is not None and admitted[0] == protocol and admitted[1] <= port <= admitted[2]
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,12 +74,7 @@ class LabelSelector:
     """``metav1.LabelSelector``: ``matchLabels`` AND ``matchExpressions``.
 
     "An empty label selector matches all objects" (types.go).  Matching follows
-    apimachinery's ``Requirement.Matches``; see :mod:`npcore.selectors`.
-
-    >>> LabelSelector.of({"app": "db"}).matches({"app": "db", "tier": "data"})
-    True
-    >>> LabelSelector().matches({})
-    True
+    apimachinery's ``Requirement.Matches``: :func:`npcore.selectors.selector_matches`.
     """
 
     match_labels: tuple[tuple[str, str], ...] = ()
@@ -100,29 +95,17 @@ class LabelSelector:
         """``{}``: no labels and no expressions, which selects everything."""
         return not self.match_labels and not self.match_expressions
 
-    def matches(self, labels: Mapping[str, str]) -> bool:
-        """Whether an object with ``labels`` is selected."""
-        from npcore.selectors import selector_matches
-
-        return selector_matches(self, labels)
-
 
 @dataclass(frozen=True, slots=True)
 class IPBlock:
     """``IPBlock``: "a particular CIDR ... that is allowed to the pods matched by a
     NetworkPolicySpec's podSelector. The except entry describes CIDRs that should not be
     included within this rule" (types.go).  Strings are kept as written, for printing;
-    :mod:`npcore.ipblock` parses them.
+    :mod:`npcore.ipblock` parses and matches them (:func:`npcore.ipblock.ipblock_contains`).
     """
 
     cidr: str
     except_: tuple[str, ...] = ()
-
-    def contains(self, ip: str) -> bool:
-        """Whether ``ip`` is inside ``cidr`` and outside every ``except`` entry."""
-        from npcore.ipblock import ipblock_contains
-
-        return ipblock_contains(self, ip)
 
 
 @dataclass(frozen=True, slots=True)

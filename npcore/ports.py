@@ -108,7 +108,11 @@ class PortSet:
             tcp.extend(ports.tcp)
             udp.extend(ports.udp)
             sctp.extend(ports.sctp)
-        return cls(_merge(tcp), _merge(udp), _merge(sctp))
+        merged = cls(_merge(tcp), _merge(udp), _merge(sctp))
+        # The shared values, so that callers caching by identity see one object.
+        if merged.is_all:
+            return ALL_PORTS
+        return NO_PORTS if merged.is_empty else merged
 
     def union(self, other: PortSet) -> PortSet:
         """Ports in either set."""

@@ -3,7 +3,9 @@
 Rules of this file:
 
 * The verdicts are exactly those of :func:`npcore.engine.is_allowed` (a property test
-  checks every pair); this module only computes them many at a time.
+  checks every pair); this module only computes them many at a time, with the engine's
+  tables: which endpoints a peer entry stands for (:func:`npcore.engine.peer_scope`) and
+  which ports a ``ports`` entry admits (:func:`npcore.engine.entry_range`).
 * Peers are the cluster's pods, then its externals, named ``namespace/pod`` and by name.
 * Pods that no selector, ipBlock or named port can tell apart form one *class*
   (the replicas of a Deployment, typically); every decision is made once per pair of
@@ -17,15 +19,16 @@ Rules of this file:
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from npcore.cluster import Cluster, Pod, resolve_port
-from npcore.engine import Endpoint
+from npcore.engine import Endpoint, entry_range, peer_scope
 from npcore.ipblock import ipblock_networks
 from npcore.model import (
     IPBlock,
     LabelSelector,
+    NetworkPolicy,
     NetworkPolicyPeer,
     NetworkPolicyPort,
     PolicyType,
@@ -103,10 +106,8 @@ def _block_ranges(block: IPBlock) -> tuple[int, int, int, list[tuple[int, int]]]
     )
 
 
-def _compile(cluster: Cluster) -> _Compiled:
-    peers: tuple[Endpoint, ...] = cluster.peers()
-    policies = cluster.policies if cluster.enforced else ()
-    # Every distinct ipBlock used by an effective rule.
+def _ip_blocks(policies: Iterable[NetworkPolicy]) -> dict[IPBlock, int]:
+    """Every distinct ipBlock used by an effective rule, numbered."""
     blocks: dict[IPBlock, int] = {}
     for policy in policies:
         for direction in (PolicyType.INGRESS, PolicyType.EGRESS):
@@ -114,108 +115,136 @@ def _compile(cluster: Cluster) -> _Compiled:
                 for peer in rule.peers or ():
                     if peer.ip_block is not None and peer.ip_block not in blocks:
                         blocks[peer.ip_block] = len(blocks)
+    return blocks
+
+
+def _ip_mask(
+    ip: str | None, block_ranges: list[tuple[int, int, int, list[tuple[int, int]]]]
+) -> int:
+    """The ipBlocks (bit set over their numbers) that contain ``ip``."""
+    key = _ip_key(ip)
+    if key is None:
+        return 0
+    version, value = key
+    mask = 0
+    for i, (v, lo, hi, excepts) in enumerate(block_ranges):
+        if v == version and lo <= value <= hi and not any(a <= value <= b for a, b in excepts):
+            mask |= 1 << i
+    return mask
+
+
+@dataclass(slots=True)
+class _Classes:
+    """Peers grouped into classes of interchangeable peers."""
+
+    class_of: list[int] = field(default_factory=list)
+    reps: list[Endpoint] = field(default_factory=list)
+    group_ids: dict[tuple[str, tuple[tuple[str, str], ...]], int] = field(default_factory=dict)
+    class_group: list[int] = field(default_factory=list)  # -1 for externals
+    class_ipmask: list[int] = field(default_factory=list)
+
+
+def _classify(peers: Iterable[Endpoint], blocks: dict[IPBlock, int]) -> _Classes:
+    """Pods alike in namespace, labels, ipBlocks and container ports form one class;
+    externals alike in ipBlocks form one class."""
     block_ranges = [_block_ranges(b) for b in blocks]
-
-    def ip_mask(ip: str | None) -> int:
-        key = _ip_key(ip)
-        if key is None:
-            return 0
-        version, value = key
-        mask = 0
-        for i, (v, lo, hi, excepts) in enumerate(block_ranges):
-            if v == version and lo <= value <= hi and not any(a <= value <= b for a, b in excepts):
-                mask |= 1 << i
-        return mask
-
-    # Classes of interchangeable peers.
-    group_ids: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
+    classes = _Classes()
     class_ids: dict[tuple[object, ...], int] = {}
-    class_of: list[int] = []
-    reps: list[Endpoint] = []
-    class_group: list[int] = []  # -1 for externals
-    class_ipmask: list[int] = []
     for endpoint in peers:
-        mask = ip_mask(endpoint.ip)
+        mask = _ip_mask(endpoint.ip, block_ranges)
         if isinstance(endpoint, Pod):
             gkey = (endpoint.namespace, tuple(sorted(endpoint.labels.items())))
-            gid = group_ids.setdefault(gkey, len(group_ids))
+            gid = classes.group_ids.setdefault(gkey, len(classes.group_ids))
             ckey: tuple[object, ...] = ("pod", gid, mask, endpoint.ports)
         else:
             gid = -1
             ckey = ("ext", mask)
         cid = class_ids.get(ckey)
         if cid is None:
-            cid = class_ids[ckey] = len(reps)
-            reps.append(endpoint)
-            class_group.append(gid)
-            class_ipmask.append(mask)
-        class_of.append(cid)
-    n_classes = len(reps)
-    all_classes = (1 << n_classes) - 1
-    compiled = _Compiled(cluster, peers, tuple(class_of), reps, all_classes)
+            cid = class_ids[ckey] = len(classes.reps)
+            classes.reps.append(endpoint)
+            classes.class_group.append(gid)
+            classes.class_ipmask.append(mask)
+        classes.class_of.append(cid)
+    return classes
 
-    # Label groups, by namespace, as class bit sets.
-    groups_by_ns: dict[str, list[tuple[Mapping[str, str], int]]] = {}
-    group_classes = [0] * len(group_ids)
-    for cid, gid in enumerate(class_group):
-        if gid >= 0:
-            group_classes[gid] |= 1 << cid
-    for (namespace, labels), gid in group_ids.items():
-        groups_by_ns.setdefault(namespace, []).append((dict(labels), group_classes[gid]))
-    block_classes = [0] * len(blocks)
-    for cid, mask in enumerate(class_ipmask):
-        for i in _bits(mask):
-            block_classes[i] |= 1 << cid
-    ns_labels = cluster.namespace_labels()
-    for namespace in groups_by_ns:
-        ns_labels.setdefault(namespace, cluster.namespace(namespace).labels)
 
-    selector_cache: dict[tuple[str, LabelSelector | None, LabelSelector | None], int] = {}
+class _Scopes:
+    """The classes each :class:`~npcore.engine.PeerScope` stands for (cached)."""
 
-    def pods_selected(
-        namespace: str | None, ns_sel: LabelSelector | None, pod_sel: LabelSelector | None
+    def __init__(self, cluster: Cluster, classes: _Classes, n_blocks: int) -> None:
+        # Label groups, by namespace, as class bit sets.
+        self.groups_by_ns: dict[str, list[tuple[Mapping[str, str], int]]] = {}
+        group_classes = [0] * len(classes.group_ids)
+        for cid, gid in enumerate(classes.class_group):
+            if gid >= 0:
+                group_classes[gid] |= 1 << cid
+        for (namespace, labels), gid in classes.group_ids.items():
+            self.groups_by_ns.setdefault(namespace, []).append((dict(labels), group_classes[gid]))
+        self.block_classes = [0] * n_blocks
+        for cid, mask in enumerate(classes.class_ipmask):
+            for i in _bits(mask):
+                self.block_classes[i] |= 1 << cid
+        self.ns_labels = cluster.namespace_labels()
+        for namespace in self.groups_by_ns:
+            self.ns_labels.setdefault(namespace, cluster.namespace(namespace).labels)
+        self.cache: dict[tuple[str, LabelSelector | None, LabelSelector | None], int] = {}
+
+    def pods(
+        self, namespace: str | None, ns_sel: LabelSelector | None, pod_sel: LabelSelector | None
     ) -> int:
         """Classes of pods in ``namespace`` (or in namespaces ``ns_sel`` selects) that
         ``pod_sel`` selects (``None``: every pod)."""
         key = (namespace or "", ns_sel, pod_sel)
-        cached = selector_cache.get(key)
+        cached = self.cache.get(key)
         if cached is not None:
             return cached
         if ns_sel is None:
-            namespaces = [namespace] if namespace in groups_by_ns else []
+            namespaces = [namespace] if namespace in self.groups_by_ns else []
         else:
-            namespaces = [ns for ns in groups_by_ns if selector_matches(ns_sel, ns_labels[ns])]
+            namespaces = [
+                ns for ns in self.groups_by_ns if selector_matches(ns_sel, self.ns_labels[ns])
+            ]
         result = 0
         for ns in namespaces:
-            for labels, classes in groups_by_ns[ns]:
+            for labels, group in self.groups_by_ns[ns]:
                 if pod_sel is None or selector_matches(pod_sel, labels):
-                    result |= classes
-        selector_cache[key] = result
+                    result |= group
+        self.cache[key] = result
         return result
 
-    def peer_classes(peer: NetworkPolicyPeer, policy_namespace: str) -> int:
-        if peer.ip_block is not None:
-            return block_classes[blocks[peer.ip_block]]
-        if peer.namespace_selector is None and peer.pod_selector is None:
+    def peer(
+        self, peer: NetworkPolicyPeer, policy_namespace: str, blocks: dict[IPBlock, int]
+    ) -> int:
+        """Classes one ``from``/``to`` entry matches (the table of
+        :func:`npcore.engine.peer_scope`)."""
+        scope = peer_scope(peer, policy_namespace)
+        if scope.ip_block is not None:
+            return self.block_classes[blocks[scope.ip_block]]
+        if scope.nothing:
             return 0
-        return pods_selected(
-            policy_namespace if peer.namespace_selector is None else None,
-            peer.namespace_selector,
-            peer.pod_selector,
-        )
+        return self.pods(scope.namespace, scope.namespace_selector, scope.pod_selector)
 
+
+def _compile_rules(
+    compiled: _Compiled,
+    policies: Sequence[NetworkPolicy],
+    scopes: _Scopes,
+    blocks: dict[IPBlock, int],
+) -> None:
+    """Fill in ``isolating``, ``rules``, ``policy_rules`` and ``member``."""
+    n_classes = len(compiled.reps)
+    all_classes = compiled.all_classes
     compiled.isolating = {d: [[] for _ in range(n_classes)] for d in PolicyType}
     for pindex, policy in enumerate(policies):
-        selected = pods_selected(policy.namespace, None, policy.pod_selector)
+        selected = scopes.pods(policy.namespace, None, policy.pod_selector)
         for direction in policy.effective_policy_types():
             for cid in _bits(selected):
                 compiled.isolating[direction][cid].append(pindex)
             ids: list[int] = []
             for rule in policy.rules(direction):
                 if rule.peers:
-                    members = 0
-                    for peer in rule.peers:
-                        members |= peer_classes(peer, policy.namespace)
+                    members = sum_bits(scopes.peer(p, policy.namespace, blocks) for p in rule.peers)
                 else:
                     members = all_classes
                 ids.append(len(compiled.rules))
@@ -230,18 +259,24 @@ def _compile(cluster: Cluster) -> _Compiled:
         for cid in _bits(compiled_rule.peers):
             member[cid] |= 1 << rid
     compiled.member = [m | everywhere for m in member]
+
+
+def _compile(cluster: Cluster) -> _Compiled:
+    peers: tuple[Endpoint, ...] = cluster.peers()
+    policies = cluster.policies if cluster.enforced else ()
+    blocks = _ip_blocks(policies)
+    classes = _classify(peers, blocks)
+    all_classes = (1 << len(classes.reps)) - 1
+    compiled = _Compiled(cluster, peers, tuple(classes.class_of), classes.reps, all_classes)
+    _compile_rules(compiled, policies, _Scopes(cluster, classes, len(blocks)), blocks)
     return compiled
 
 
 def _entry_ports(entry: NetworkPolicyPort, dst: Endpoint) -> PortSet:
-    """The ports one ``ports`` entry admits at ``dst`` (named ports resolved there)."""
-    protocol = entry.effective_protocol
-    if entry.port is None:
-        return PortSet.of(protocol)
-    if isinstance(entry.port, int):
-        return PortSet.of(protocol, entry.port, entry.end_port)
-    number = resolve_port(dst, entry.port, protocol)
-    return NO_PORTS if number is None else PortSet.of(protocol, number)
+    """The ports one ``ports`` entry admits at ``dst`` (the table of
+    :func:`npcore.engine.entry_range`)."""
+    admitted = entry_range(entry, dst)
+    return NO_PORTS if admitted is None else PortSet.of(*admitted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,46 +338,65 @@ def matrix(cluster: Cluster, port: int | str, protocol: Protocol = Protocol.TCP)
     """
     protocol = Protocol(protocol)  # a plain "TCP" string means the same
     compiled = _compile(cluster)
-    reps = compiled.reps
-    n = len(reps)
-    all_classes = compiled.all_classes
+    n = len(compiled.reps)
     # The number probed at each destination class (None: the named port is not there).
-    numbers: list[int | None] = [resolve_port(rep, port, protocol) for rep in reps]
-    reachable = 0
+    numbers: list[int | None] = [resolve_port(rep, port, protocol) for rep in compiled.reps]
+    reachable = sum_bits(1 << cid for cid, number in enumerate(numbers) if number is not None)
+    port_ok = _port_classes(compiled, numbers, protocol)
+    egress_row = _egress_rows(compiled, port_ok)
+    transposed, open_dsts = _ingress_sources(compiled, port_ok)
+    rows = tuple(egress_row[c] & (transposed[c] | open_dsts) for c in range(n))
+    names = tuple(peer_name(p) for p in compiled.peers)
+    return Matrix(
+        port=port,
+        protocol=protocol,
+        cni=cluster.cni,
+        enforced=cluster.enforced,
+        peers=names,
+        _class_of=compiled.class_of,
+        _rows=rows,
+        _reachable=reachable,
+        _index={name: i for i, name in enumerate(names)},
+    )
+
+
+def _port_classes(compiled: _Compiled, numbers: list[int | None], protocol: Protocol) -> list[int]:
+    """Per rule: the destination classes whose probed number its ``ports`` admit (the
+    table of :func:`npcore.engine.entry_range`, decided per class)."""
+    reps, all_classes = compiled.reps, compiled.all_classes
     by_number: dict[int, int] = {}
     for cid, number in enumerate(numbers):
         if number is not None:
-            reachable |= 1 << cid
             by_number[number] = by_number.get(number, 0) | 1 << cid
-    named_cache: dict[str, int] = {}
+    named_cache: dict[tuple[str, Protocol], int] = {}
 
     def entry_classes(entry: NetworkPolicyPort) -> int:
-        if entry.effective_protocol != protocol:
+        if isinstance(entry.port, str):  # resolved on each destination class
+            key = (entry.port, entry.effective_protocol)
+            if key not in named_cache:
+                named_cache[key] = sum_bits(
+                    1 << cid
+                    for cid, rep in enumerate(reps)
+                    if numbers[cid] is not None
+                    and entry_range(entry, rep) == (protocol, numbers[cid], numbers[cid])
+                )
+            return named_cache[key]
+        admitted = entry_range(entry, None)  # the same at every destination
+        if admitted is None or admitted[0] != protocol:
             return 0
         if entry.port is None:
             return all_classes
-        if isinstance(entry.port, int):
-            lo, hi = entry.port, entry.end_port or entry.port
-            return sum_bits(c for number, c in by_number.items() if lo <= number <= hi)
-        name = entry.port
-        if name not in named_cache:
-            named_cache[name] = sum_bits(
-                1 << cid
-                for cid, rep in enumerate(reps)
-                if isinstance(rep, Pod)
-                and numbers[cid] is not None
-                and resolve_port(rep, name, protocol) == numbers[cid]
-            )
-        return named_cache[name]
+        _, lo, hi = admitted
+        return sum_bits(c for number, c in by_number.items() if lo <= number <= hi)
 
-    port_ok = []
-    for rule in compiled.rules:
-        if not rule.ports:
-            port_ok.append(all_classes)
-        else:
-            port_ok.append(sum_bits(entry_classes(e) for e in rule.ports))
+    return [
+        sum_bits(entry_classes(e) for e in rule.ports) if rule.ports else all_classes
+        for rule in compiled.rules
+    ]
 
-    # Egress: per policy, the destination classes its rules admit.
+
+def _egress_rows(compiled: _Compiled, port_ok: list[int]) -> list[int]:
+    """Per source class: the destination classes its egress side admits."""
     egress_of_policy: dict[int, int] = {}
 
     def egress_allows(pindex: int) -> int:
@@ -353,14 +407,16 @@ def matrix(cluster: Cluster, port: int | str, protocol: Protocol = Protocol.TCP)
             )
         return egress_of_policy[pindex]
 
-    egress_row: list[int] = []
-    for cid in range(n):
-        isolating = compiled.isolating[PolicyType.EGRESS][cid]
-        if not isolating:
-            egress_row.append(all_classes)
-        else:
-            egress_row.append(sum_bits(egress_allows(p) for p in isolating))
-    # Ingress: per destination class, the source classes admitted; then transpose.
+    return [
+        sum_bits(egress_allows(p) for p in isolating) if isolating else compiled.all_classes
+        for isolating in compiled.isolating[PolicyType.EGRESS]
+    ]
+
+
+def _ingress_sources(compiled: _Compiled, port_ok: list[int]) -> tuple[list[int], int]:
+    """Per source class, the isolated destination classes whose ingress side admits it;
+    and the destination classes not isolated for ingress (they admit every source)."""
+    n = len(compiled.reps)
     transposed = [0] * n
     by_sources: dict[int, int] = {}
     open_dsts = 0
@@ -379,19 +435,7 @@ def matrix(cluster: Cluster, port: int | str, protocol: Protocol = Protocol.TCP)
     for sources, dsts in by_sources.items():
         for src in _bits(sources):
             transposed[src] |= dsts
-    rows = tuple(egress_row[c] & (transposed[c] | open_dsts) for c in range(n))
-    names = tuple(peer_name(p) for p in compiled.peers)
-    return Matrix(
-        port=port,
-        protocol=protocol,
-        cni=cluster.cni,
-        enforced=cluster.enforced,
-        peers=names,
-        _class_of=compiled.class_of,
-        _rows=rows,
-        _reachable=reachable,
-        _index={name: i for i, name in enumerate(names)},
-    )
+    return transposed, open_dsts
 
 
 @dataclass(frozen=True, slots=True)
@@ -466,46 +510,8 @@ def connectivity_map(cluster: Cluster) -> ConnectivityMap:
     ['TCP 80']
     """
     compiled = _compile(cluster)
-    reps = compiled.reps
-    n = len(reps)
-    rules = compiled.rules
-    named_rules = 0
-    for rid, rule in enumerate(rules):
-        if any(isinstance(e.port, str) for e in rule.ports):
-            named_rules |= 1 << rid
-    rule_masks: dict[PolicyType, list[int]] = {}
-    for direction in PolicyType:
-        masks = []
-        for cid in range(n):
-            mask = 0
-            for p in compiled.isolating[direction][cid]:
-                for r in compiled.policy_rules.get((p, direction), []):
-                    mask |= 1 << r
-            masks.append(mask)
-        rule_masks[direction] = masks
-    # Pods with the same container ports resolve named ports alike: one id per port list.
-    profile_ids: dict[tuple[object, ...], int] = {}
-    profile = [
-        profile_ids.setdefault(rep.ports, len(profile_ids)) if isinstance(rep, Pod) else -1
-        for rep in reps
-    ]
-    union_cache: dict[tuple[int, int], PortSet] = {}
-
-    def union(mask: int, b: int) -> PortSet:
-        """The ports that the rules in ``mask`` admit towards class ``b``."""
-        key = (mask, profile[b] if mask & named_rules else -2)
-        cached = union_cache.get(key)
-        if cached is None:
-            entries: list[PortSet] = []
-            for r in _bits(mask):
-                rule = rules[r]
-                if not rule.ports:
-                    entries = [ALL_PORTS]
-                    break
-                entries.extend(_entry_ports(entry, reps[b]) for entry in rule.ports)
-            cached = union_cache[key] = PortSet.union_all(entries) if entries else NO_PORTS
-        return cached
-
+    rule_masks = {d: _rule_masks(compiled, d) for d in PolicyType}
+    ports = _RulePorts(compiled)
     egress_isolated = [bool(x) for x in compiled.isolating[PolicyType.EGRESS]]
     ingress_isolated = [bool(x) for x in compiled.isolating[PolicyType.INGRESS]]
     member = compiled.member
@@ -523,17 +529,17 @@ def connectivity_map(cluster: Cluster) -> ConnectivityMap:
             ),
             len(src_sigs),
         )
-        for a in range(n)
+        for a in range(len(compiled.reps))
     ]
     dst_sigs: dict[tuple[bool, int, int, int], int] = {}
     dst_rep: list[int] = []
     dst_of: list[int] = []
-    for b in range(n):
+    for b in range(len(compiled.reps)):
         key = (
             ingress_isolated[b],
             rule_masks[PolicyType.INGRESS][b] if ingress_isolated[b] else 0,
             member[b],
-            profile[b],
+            ports.profile[b],
         )
         if key not in dst_sigs:
             dst_sigs[key] = len(dst_rep)
@@ -544,12 +550,12 @@ def connectivity_map(cluster: Cluster) -> ConnectivityMap:
     for e_isolated, e_mask, member_a in src_sigs:
         row: list[PortSet] = []
         for b in dst_rep:
-            e = union(e_mask & member[b], b) if e_isolated else ALL_PORTS
+            e = ports.union(e_mask & member[b], b) if e_isolated else ALL_PORTS
             if e.is_empty:
                 row.append(NO_PORTS)
                 continue
             i = (
-                union(rule_masks[PolicyType.INGRESS][b] & member_a, b)
+                ports.union(rule_masks[PolicyType.INGRESS][b] & member_a, b)
                 if ingress_isolated[b]
                 else ALL_PORTS
             )
@@ -570,3 +576,53 @@ def connectivity_map(cluster: Cluster) -> ConnectivityMap:
         _cells=tuple(grid),
         _index={name: i for i, name in enumerate(names)},
     )
+
+
+def _rule_masks(compiled: _Compiled, direction: PolicyType) -> list[int]:
+    """Per class: the rules (bit set) of the policies that isolate it for ``direction``."""
+    masks = []
+    for isolating in compiled.isolating[direction]:
+        mask = 0
+        for p in isolating:
+            for r in compiled.policy_rules.get((p, direction), []):
+                mask |= 1 << r
+        masks.append(mask)
+    return masks
+
+
+class _RulePorts:
+    """The ports a set of rules admits towards a destination class, cached.
+
+    Pods with the same container ports resolve named ports alike: ``profile`` gives one
+    id per port list, and only rules with a named port depend on it.
+    """
+
+    def __init__(self, compiled: _Compiled) -> None:
+        self.rules = compiled.rules
+        self.reps = compiled.reps
+        self.named_rules = sum_bits(
+            1 << rid
+            for rid, rule in enumerate(self.rules)
+            if any(isinstance(e.port, str) for e in rule.ports)
+        )
+        profile_ids: dict[tuple[object, ...], int] = {}
+        self.profile = [
+            profile_ids.setdefault(rep.ports, len(profile_ids)) if isinstance(rep, Pod) else -1
+            for rep in self.reps
+        ]
+        self.cache: dict[tuple[int, int], PortSet] = {}
+
+    def union(self, mask: int, b: int) -> PortSet:
+        """The ports that the rules in ``mask`` admit towards class ``b``."""
+        key = (mask, self.profile[b] if mask & self.named_rules else -2)
+        cached = self.cache.get(key)
+        if cached is None:
+            entries: list[PortSet] = []
+            for r in _bits(mask):
+                rule = self.rules[r]
+                if not rule.ports:
+                    entries = [ALL_PORTS]
+                    break
+                entries.extend(_entry_ports(entry, self.reps[b]) for entry in rule.ports)
+            cached = self.cache[key] = PortSet.union_all(entries)
+        return cached

@@ -24,11 +24,12 @@ Rules of this file:
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterable
 
 from npcore.errors import FieldError
+from npcore.ipblock import CIDR_INVALID as _CIDR_INVALID
+from npcore.ipblock import parse_cidr
 from npcore.model import (
     IPBlock,
     LabelSelector,
@@ -202,44 +203,6 @@ def is_valid_port_name(port: str) -> list[str]:
     if port and (port[0] == "-" or port[-1] == "-"):
         errs.append("must not begin or end with a hyphen")
     return errs
-
-
-# --- CIDRs (core/validation/ips.go) --------------------------------------------------------
-
-_CIDR_SHAPE_RE = re.compile(r"[0-9A-Fa-f:.]+/[0-9]+")
-_CIDR_INVALID = "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"
-_CIDR_LEADING_ZEROS = "must not have leading 0s in IP or prefix length"
-_IPV4_LEADING_ZERO_RE = re.compile(r"(^|\.)0[0-9]")
-
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def parse_cidr(value: str) -> tuple[IPNetwork | None, str | None]:
-    """Parse a CIDR as ``ParseCIDRSloppy`` does: ``(network, None)`` or ``(None, why)``.
-
-    Host bits may be set; the address part must be followed by ``/`` and a prefix length.
-    """
-    if not _full(_CIDR_SHAPE_RE, value):
-        return None, _CIDR_INVALID
-    address, _, length = value.partition("/")
-    if len(length) > 3:
-        return None, _CIDR_INVALID
-    if "." in address and _IPV4_LEADING_ZERO_RE.search(address.rpartition(":")[2]):
-        try:
-            ipaddress.ip_network(_strip_zeros(address) + "/" + length, strict=False)
-        except ValueError:
-            return None, _CIDR_INVALID
-        return None, _CIDR_LEADING_ZEROS
-    try:
-        return ipaddress.ip_network(value, strict=False), None
-    except ValueError:
-        return None, _CIDR_INVALID
-
-
-def _strip_zeros(address: str) -> str:
-    head, sep, tail = address.rpartition(":")
-    octets = [o.lstrip("0") or "0" for o in tail.split(".")]
-    return head + sep + ".".join(octets)
 
 
 # --- meta/v1 validation -------------------------------------------------------------------

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from npcore.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
+from npcore.cli.sources import load_files
 from npcore.describe import describe_policies
-from npcore.load import load_files
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path("tests/data/cli")

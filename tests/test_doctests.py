@@ -12,7 +12,7 @@ import npcore
 
 MODULES = sorted(
     m.name
-    for m in pkgutil.iter_modules(npcore.__path__, prefix="npcore.")
+    for m in pkgutil.walk_packages(npcore.__path__, prefix="npcore.")
     if m.name != "npcore.__main__"
 )
 

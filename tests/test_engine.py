@@ -38,9 +38,11 @@ import pytest
 from npcore.cluster import Cluster, ContainerPort, External, Namespace, Pod
 from npcore.engine import (
     Connection,
+    DirectionVerdict,
     RuleMatch,
     RuleMiss,
     is_allowed,
+    isolation,
     peer_matches,
     policy_selects,
     port_matches,
@@ -58,6 +60,7 @@ from npcore.model import (
     PolicyType,
     Protocol,
 )
+from npcore.selectors import selector_matches
 
 TCP, UDP, SCTP = Protocol.TCP, Protocol.UDP, Protocol.SCTP
 INGRESS, EGRESS = PolicyType.INGRESS, PolicyType.EGRESS
@@ -1070,7 +1073,32 @@ def test_rule(
     if not verdict.self_traffic and verdict.port is not None:
         assert expected is (verdict.egress.allowed and verdict.ingress.allowed)
     for side in (verdict.egress, verdict.ingress):
-        assert side.allowed is (not side.selecting_policies or bool(side.admitted_by))
+        _check_reasons(cluster, side)
+
+
+def _check_reasons(cluster: Cluster, side: DirectionVerdict) -> None:
+    """A side's reasons, against the rules computed another way: the selecting policies
+    are those of the pod's namespace whose podSelector matches it and whose effective
+    policyTypes hold the direction; every rule of those policies is reported exactly
+    once, as admitting or missing; and the side is isolated as :func:`isolation` says."""
+    if side.pod is None:
+        assert (side.selecting_policies, side.admitted_by, side.misses) == ((), (), ())
+        return
+    pod = cluster.pod(side.pod)
+    selecting = [
+        p
+        for p in cluster.policies
+        if p.namespace == pod.namespace
+        and selector_matches(p.pod_selector, pod.labels)
+        and side.direction in p.effective_policy_types()
+    ]
+    assert side.selecting_policies == tuple(p.key for p in selecting)
+    every_rule = sorted((p.key, i) for p in selecting for i in range(len(p.rules(side.direction))))
+    reported = sorted((r.policy, r.rule_index) for r in (*side.admitted_by, *side.misses))
+    assert reported == every_rule
+    sides = isolation(cluster, pod)
+    isolated = sides.ingress if side.direction is PolicyType.INGRESS else sides.egress
+    assert side.isolated is isolated
 
 
 @pytest.mark.parametrize(

@@ -20,13 +20,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from npcore.cli.sources import load_cluster, load_files
 from npcore.cluster import NAMESPACE_NAME_LABEL, ContainerPort, ServicePort
 from npcore.errors import FieldError, Notice, NpcoreError, ParseError, ValidationError
 from npcore.load import (
     Limits,
     LoadResult,
-    load_cluster,
-    load_files,
     load_text,
     parse_policies,
     yaml_safe,

@@ -60,7 +60,7 @@ def test_requirement_matches(
 ) -> None:
     assert requirement_matches(requirement, labels) is expected
     # A selector holding only this requirement agrees with the requirement.
-    assert LabelSelector.of(match_expressions=[requirement]).matches(labels) is expected
+    assert selector_matches(LabelSelector.of(match_expressions=[requirement]), labels) is expected
 
 
 # (case_id, selector, labels, expected)
@@ -129,7 +129,6 @@ SELECTOR_CASES = [
 )
 def test_selector_matches(selector: LabelSelector, labels: dict[str, str], expected: bool) -> None:
     assert selector_matches(selector, labels) is expected
-    assert selector.matches(labels) is expected
 
 
 def test_empty_selector_is_empty_and_nonempty_is_not() -> None:

@@ -412,9 +412,9 @@ def read_plain(text: str, name: str = "answer", limits: Limits = DEFAULT_LIMITS)
     key that is a list or mapping.  Aliases are accepted within the limits; merge keys
     (``<<``) merge as YAML 1.1 says (keys written in the mapping win).
 
-    >>> read_plain("a: [1, two]\nb: {c: null}")
+    >>> read_plain("a: [1, two]\\nb: {c: null}")
     {'a': [1, 'two'], 'b': {'c': None}}
-    >>> read_plain("a: 1\na: 2")
+    >>> read_plain("a: 1\\na: 2")
     Traceback (most recent call last):
     ...
     npcore.errors.ParseError: answer:2:1: duplicate key 'a' (each key may appear once)

@@ -246,7 +246,8 @@ quiz.predict_connection(
 # `ipBlock`, lesson 07.)
 #
 # In this world `prod` runs `web` and `db`, `dev` runs another `web`, and `monitoring`
-# runs Prometheus. The policy below lets every pod of `monitoring` reach `prod/db`:
+# runs Prometheus. The policy below lets every pod of `monitoring` reach `prod/db` on
+# TCP 5432:
 
 # %%
 world = scenes.multi_namespace()

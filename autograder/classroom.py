@@ -4,45 +4,39 @@ Rules of this file:
 
 * :class:`SandboxGrades` is an nbgrader preprocessor, registered in
   ``exercises/nbgrader_config.py`` in place of ``Execute``: plain ``nbgrader autograde``
-  runs NO learner code.  For each test cell of the trusted SOURCE notebook it grades the
-  submitted answer cell with :mod:`autograder.sandbox` (a child process with limits) and
-  writes the verdict as the test cell's outputs, from which nbgrader's own
-  ``SaveAutoGrades`` stores exactly the sandbox's score in the gradebook and
-  ``generate_feedback`` shows the sandbox's sentences.
+  runs NO learner code.  What to grade and the points come from the gradebook; each test
+  cell gets the verdict of :mod:`autograder.sandbox` (a child process with limits) as its
+  outputs, from which nbgrader's own ``SaveAutoGrades`` stores exactly the sandbox's score.
+  A grade cell without a verdict scores 0 with a note (grading fails closed).
 * :func:`autograde` (``python -m autograder.classroom autograde ASSIGNMENT``) adds the
   learners' own cell outputs to the feedback.  In this order:
 
-  1. snapshot every submitted notebook, the gradebook, the source notebooks and the grading
-     code (bytes and hashes) BEFORE any learner code runs;
-  2. run each notebook of each student in a kernel (nbclient, per-cell timeout; a timeout
-     ends that notebook's run) inside a throw-away copy of the student's folder, one
-     driver process per notebook in its own session with a scrubbed environment and a
-     per-student wall-clock limit; the driver's and the kernel's process groups are killed
-     afterwards; nothing the kernel writes is trusted;
-  3. restore every snapshotted data file that changed while learner code ran (and say
-     which); refuse to record grades if the grading code itself changed;
-  4. run nbgrader's autograde in the real course, in this process (with
-     :class:`SandboxGrades`, so no learner code), copying only the kernel's plain-text
-     and image outputs of non-test cells from step 2 into the autograded notebooks.
+  1. snapshot the whole course (every student, every assignment, the source, the
+     gradebook) without following links (:mod:`autograder.snapshot`), and hash the
+     grading code, BEFORE any learner code runs; a learner whose folders hold a link is
+     not graded but listed for manual grading;
+  2. run each notebook of each learner sealed off from the course (:mod:`autograder.kernels`:
+     bubblewrap and a user of its own; without them only with ``--unsafe-kernels``);
+  3. restore every file that changed and remove planted ones, never writing through a
+     link; refuse to record grades if the grading code itself changed;
+  4. run nbgrader's autograde for each learner in this process (with
+     :class:`SandboxGrades`, so no learner code), copying only plain-text and image outputs
+     of non-grade cells from step 2 into the autograded notebooks.  One learner's failure
+     is reported and the class goes on; the run ends with a table (:mod:`autograder.progress`).
 
-  Grades are therefore written only by the instructor's process, after every learner
-  kernel has ended, from submissions that no learner kernel could have changed.
+* ``collect`` (:mod:`autograder.collect`) and ``report`` (:mod:`autograder.report`) are
+  subcommands of the same command line (:func:`main`).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import copy
-import hashlib
 import json
 import os
+import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,104 +47,96 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float, Integer, Unicode
 
-from autograder import sandbox
+from autograder import kernels, sandbox
+from autograder.progress import Progress, outcome_text, summary_table
+from autograder.snapshot import Snapshot, read_nofollow, remove_path, replace_file
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COURSE_DIR = REPO_ROOT / "exercises"
 CODE_DIRS = (REPO_ROOT / "autograder", REPO_ROOT / "npcore")  # exercise defs: autograder/exercises
+VERDICTS_DIR = "verdicts"  # the grader's JSON record: verdicts/ASSIGNMENT/STUDENT/NOTEBOOK.json
 
-# Output types copied from a learner's kernel into the feedback notebook: plain text and
-# images only (no HTML or JavaScript from learner code reaches the instructor's browser).
-SAFE_MIME = ("text/plain", "image/png")
-
-
-def _load_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
+__all__ = ["AutogradeReport", "GradingCodeChanged", "LinkRefused", "SandboxGrades", "Snapshot"]
 
 
-def _safe_outputs(outputs: Iterable[Any]) -> list[dict[str, Any]]:
-    kept: list[dict[str, Any]] = []
-    for out in outputs:
-        kind = out.get("output_type")
-        if kind == "stream":
-            # stderr would make nbgrader score a cell 0; for feedback it is plain text anyway
-            text = out.get("text", "")
-            text = "".join(text) if isinstance(text, list) else str(text)
-            kept.append({"output_type": "stream", "name": "stdout", "text": text})
-        elif kind == "error":
-            kept.append(
-                {
-                    "output_type": "error",
-                    "ename": str(out.get("ename", "")),
-                    "evalue": str(out.get("evalue", "")),
-                    "traceback": [str(t) for t in out.get("traceback", [])],
-                }
-            )
-        elif kind in ("display_data", "execute_result"):
-            data = {
-                k: "".join(v) if isinstance(v, list) else str(v)
-                for k, v in out.get("data", {}).items()
-                if k in SAFE_MIME
-            }
-            if data:
-                kept.append({"output_type": "display_data", "metadata": {}, "data": data})
-    return kept
+def _no_verdict_output(grade_id: str) -> dict[str, Any]:
+    text = (
+        f"NO VERDICT: {grade_id}: the sandboxed grader gave no verdict for this cell, so it "
+        "scores 0; the instructor has been told and will grade it by hand.\n"
+    )
+    return {
+        "output_type": "error",
+        "ename": "NoVerdict",
+        "evalue": text,
+        "traceback": [f"NoVerdict: {text}"],
+    }
 
 
 class SandboxGrades(NbGraderPreprocessor):
-    """Replace every test cell's outputs with the sandbox's verdict on its answer cell."""
+    """Replace every grade cell's outputs with the sandbox's verdict, or 0 and a note.
+
+    What to grade and how many points each cell is worth come from the GRADEBOOK (written
+    by ``generate_assignment`` from the instructor's source), never from a file a learner's
+    kernel could reach.  A grade cell of the notebook that gets no verdict (no matching
+    answer cell, an unexpected name) scores 0 with a ``NoVerdict`` note: grading fails
+    closed.  The verdicts and notes are written to
+    ``verdicts/ASSIGNMENT/STUDENT/NOTEBOOK.json`` in the course (see :mod:`autograder.report`).
+    """
 
     timeout = Float(sandbox.DEFAULT_TIMEOUT, help="seconds to grade one notebook").tag(config=True)
     memory_mb = Integer(sandbox.DEFAULT_MEMORY_MB, help="address-space limit (MB)").tag(config=True)
     executed_dir = Unicode(
         "",
-        help="directory of kernel-executed notebooks STUDENT/ASSIGNMENT/NOTEBOOK.ipynb whose "
-        "text and image outputs of non-test cells are copied into the feedback",
+        help="folder of reduced kernel-executed notebooks STUDENT/NOTEBOOK.json whose text "
+        "and image outputs of non-test cells are copied into the feedback",
     ).tag(config=True)
 
-    def _source_notebook(self, assignment: str, notebook: str) -> Any:
-        coursedir = CourseDirectory(config=self.config)
-        src = coursedir.format_path(coursedir.source_directory, ".", assignment)
-        return _load_json(Path(src) / f"{notebook}.ipynb")
+    def _spec(
+        self, info: dict[str, Any]
+    ) -> tuple[tuple[sandbox.ExerciseSlot, ...], dict[str, str]]:
+        """Slots from the gradebook, and the trusted source of every grade cell."""
+        from nbgrader.api import Gradebook
 
-    def _copy_executed_outputs(
-        self, nb: NotebookNode, student: str, assignment: str, notebook: str, test_ids: set[str]
-    ) -> None:
+        with Gradebook(info["db_url"]) as gb:
+            notebook = gb.find_notebook(info["notebook"], info["assignment"])
+            solutions = {c.name for c in notebook.solution_cells}
+            sources = {c.name: str(c.source) for c in notebook.source_cells}
+            slots = []
+            for cell in sorted(notebook.grade_cells, key=lambda c: c.name):
+                exercise = cell.name.removeprefix(sandbox.TEST_PREFIX)
+                answer = sandbox.ANSWER_PREFIX + exercise
+                if cell.name.startswith(sandbox.TEST_PREFIX) and answer in solutions:
+                    slots.append(
+                        sandbox.ExerciseSlot(exercise, answer, cell.name, float(cell.max_score))
+                    )
+        return tuple(slots), sources
+
+    def _copy_executed_outputs(self, nb: NotebookNode, student: str, notebook: str) -> None:
         if not self.executed_dir:
             return
-        path = Path(self.executed_dir) / student / assignment / f"{notebook}.ipynb"
+        path = Path(self.executed_dir) / student / f"{notebook}.json"
         if not path.is_file():
             return
-        try:
-            executed = _load_json(path)["cells"]
-            queues: dict[str, list[Any]] = {}
-            for ran in executed:
-                if isinstance(ran, dict) and ran.get("cell_type") == "code":
-                    queues.setdefault(sandbox.source_text(ran), []).append(ran.get("outputs", []))
-            for cell in nb.cells:
-                if cell.cell_type != "code" or not queues.get(cell.source):
-                    continue
-                outputs = queues[cell.source].pop(0)
-                if sandbox.nbgrader_meta(cell).get("grade_id") not in test_ids:
-                    cell.outputs = [from_dict(o) for o in _safe_outputs(outputs)]
-        except (ValueError, KeyError, TypeError, AttributeError):
-            self.log.warning("cannot read the executed copy %s; outputs not copied", path)
+        queues: dict[str, list[Any]] = {}
+        for ran in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            queues.setdefault(ran["source"], []).append(ran["outputs"])
+        for cell in nb.cells:
+            if cell.cell_type != "code" or not queues.get(cell.source):
+                continue
+            outputs = queues[cell.source].pop(0)
+            if not sandbox.nbgrader_meta(cell).get("grade"):
+                cell.outputs = [from_dict(o) for o in outputs]
 
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, Any]:
         info = resources["nbgrader"]
         assignment, notebook, student = info["assignment"], info["notebook"], info["student"]
-        source = self._source_notebook(assignment, notebook)
-        spec = sandbox.read_spec(source)
+        slots, sources = self._spec(info)
         verdicts = sandbox.grade_submission(
-            spec, nb, timeout=self.timeout, memory_mb=self.memory_mb
+            slots, nb, timeout=self.timeout, memory_mb=self.memory_mb
         )
-        test_ids = {slot.test_cell for slot in spec}
-        self._copy_executed_outputs(nb, student, assignment, notebook, test_ids)
-        source_cells = {
-            sandbox.nbgrader_meta(c).get("grade_id"): c for c in source.get("cells", [])
-        }
-        for slot, verdict in zip(spec, verdicts, strict=True):
-            cell = self._test_cell(nb, slot, source_cells)
+        self._copy_executed_outputs(nb, student, notebook)
+        for slot, verdict in zip(slots, verdicts, strict=True):
+            cell = self._test_cell(nb, slot, sources.get(slot.test_cell, ""))
             cell.outputs = [from_dict(o) for o in sandbox.verdict_outputs(verdict)]
             self.log.info(
                 "%s/%s/%s %s: %g/%g (sandbox)",
@@ -161,25 +147,62 @@ class SandboxGrades(NbGraderPreprocessor):
                 verdict.score,
                 verdict.max_score,
             )
+        graded = {slot.test_cell for slot in slots}
+        no_verdict = []
+        for cell in nb.cells:
+            gid = sandbox.nbgrader_meta(cell).get("grade_id")
+            if sandbox.nbgrader_meta(cell).get("grade") and gid not in graded:
+                cell.cell_type = "code"
+                cell.setdefault("execution_count", None)
+                cell.outputs = [from_dict(_no_verdict_output(str(gid)))]
+                no_verdict.append(str(gid))
+                self.log.error(
+                    "%s/%s/%s %s: no verdict, scored 0", student, assignment, notebook, gid
+                )
+        record = {
+            "student": student,
+            "assignment": assignment,
+            "notebook": notebook,
+            "verdicts": [v.to_dict() for v in verdicts],
+            "no_verdict": no_verdict,
+            "sanitized": list(nb.metadata.get("npgrade", {}).get("sanitized", [])),
+        }
+        root = Path(CourseDirectory(config=self.config).root).resolve()
+        replace_file(
+            root,
+            Path(VERDICTS_DIR) / assignment / student / f"{notebook}.json",
+            json.dumps(record, indent=1).encode("utf-8"),
+        )
         return nb, resources
 
     @staticmethod
-    def _test_cell(
-        nb: NotebookNode, slot: sandbox.ExerciseSlot, source_cells: dict[Any, Any]
-    ) -> NotebookNode:
-        """The submission's test cell for ``slot``, restored from the source when missing."""
-        trusted = source_cells[slot.test_cell]
+    def _test_cell(nb: NotebookNode, slot: sandbox.ExerciseSlot, source: str) -> NotebookNode:
+        """The submission's test cell for ``slot``, put back from the gradebook when missing."""
+        meta = {
+            "grade": True,
+            "grade_id": slot.test_cell,
+            "locked": True,
+            "points": slot.points,
+            "schema_version": 3,
+            "solution": False,
+            "task": False,
+        }
         for cell in nb.cells:
             if sandbox.nbgrader_meta(cell).get("grade_id") == slot.test_cell:
                 cell.cell_type = "code"
                 cell.setdefault("execution_count", None)
-                cell.source = sandbox.source_text(trusted)
-                cell.metadata.nbgrader = from_dict(copy.deepcopy(trusted["metadata"]["nbgrader"]))
+                cell.source = source
+                cell.metadata.nbgrader = from_dict(meta)
                 return cell
-        restored = from_dict(copy.deepcopy(dict(trusted)))
-        restored.outputs = []
-        restored.execution_count = None
-        restored.pop("id", None)
+        restored = from_dict(
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "metadata": {"nbgrader": meta, "deletable": False, "editable": False},
+                "outputs": [],
+                "source": source,
+            }
+        )
         at = len(nb.cells)
         for i, cell in enumerate(nb.cells):
             if sandbox.nbgrader_meta(cell).get("grade_id") == slot.answer_cell:
@@ -189,89 +212,77 @@ class SandboxGrades(NbGraderPreprocessor):
 
 
 # --------------------------------------------------------------------------------------
-# The classroom autograde: kernels in throw-away copies, grades from the sandbox
+# The classroom autograde: sealed kernels for feedback, grades from the sandbox
 # --------------------------------------------------------------------------------------
 
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _files(root: Path) -> list[Path]:
-    if root.is_file():
-        return [root]
-    if not root.is_dir():
-        return []
-    return sorted(
-        p
-        for p in root.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts
-    )
+# course folders a snapshot covers (all students, all assignments), and course files
+COURSE_FOLDERS = ("source", "release", "submitted", "autograded", "feedback", VERDICTS_DIR)
+COURSE_FILES = (
+    "gradebook.db",
+    "gradebook.db-journal",
+    "gradebook.db-wal",
+    "gradebook.db-shm",
+    "nbgrader_config.py",
+)
+STUDENT_FOLDERS = ("submitted", "autograded", "feedback")
 
 
-@dataclass
-class Snapshot:
-    """Bytes of the files learner code must not be able to change, taken before it runs."""
+class GradingCodeChanged(RuntimeError):
+    """The grading code changed while learner code ran: no grade is recorded."""
 
-    data: dict[Path, bytes] = field(default_factory=dict)
-    data_roots: tuple[Path, ...] = ()
-    code: dict[Path, str] = field(default_factory=dict)
-    code_roots: tuple[Path, ...] = ()
 
-    @classmethod
-    def take(cls, data_roots: Iterable[Path], code_roots: Iterable[Path]) -> Snapshot:
-        """Snapshot files under ``data_roots`` (restorable) and hash ``code_roots``.
+class LinkRefused(RuntimeError):
+    """A link in the instructor's part of the course: nothing is graded."""
 
-        A data root may be a file that does not exist yet (``gradebook.db-journal``): if it
-        appears, :meth:`restore` deletes it (a planted SQLite journal would roll the
-        gradebook back to the planter's content).
-        """
-        snap = cls(data_roots=tuple(data_roots), code_roots=tuple(code_roots))
-        for root in snap.data_roots:
-            for path in _files(root):
-                snap.data[path] = path.read_bytes()
-        for root in snap.code_roots:
-            for path in _files(root):
-                snap.code[path] = _digest(path)
-        return snap
 
-    def restore(self) -> list[Path]:
-        """Put back every snapshotted data file that changed or vanished; return them."""
-        changed = []
-        for root in self.data_roots:
-            for path in _files(root):
-                if path not in self.data:
-                    path.unlink()
-                    changed.append(path)
-        for path, content in self.data.items():
-            if not path.is_file() or path.read_bytes() != content:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(content)
-                changed.append(path)
-        return changed
+@dataclass(frozen=True)
+class Outcome:
+    """One learner's result: ``graded`` (score from the gradebook) or ``manual`` (why)."""
 
-    def code_changes(self) -> list[Path]:
-        now = {p: _digest(p) for root in self.code_roots for p in _files(root)}
-        return sorted(p for p in set(now) | set(self.code) if now.get(p) != self.code.get(p))
+    student: str
+    status: str  # "graded" or "manual"
+    score: float | None = None
+    max_score: float | None = None
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class AutogradeReport:
-    """What :func:`autograde` did: students graded, kernel runs that failed, files restored."""
+    """What :func:`autograde` did, learner by learner."""
 
     students: tuple[str, ...]
     kernel_failures: dict[str, str]
     restored: tuple[Path, ...]
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    isolation: str = "not run"
+
+    @property
+    def manual(self) -> dict[str, Outcome]:
+        return {s: o for s, o in self.outcomes.items() if o.status != "graded"}
 
 
 def _students(course: Path, assignment: str, wanted: Sequence[str] | None) -> list[str]:
     submitted = course / "submitted"
-    found = (
-        sorted(p.name for p in submitted.iterdir() if (p / assignment).is_dir())
-        if submitted.is_dir()
-        else []
-    )
+    entries = list(os.scandir(submitted)) if submitted.is_dir() else []
+    found = sorted(e.name for e in entries if os.path.lexists(os.path.join(e.path, assignment)))
     return [s for s in found if wanted is None or s in wanted]
+
+
+def _link_refusals(course: Path, snap: Snapshot) -> dict[str, list[str]]:
+    """Links and special files by learner; raises :class:`LinkRefused` for the course's own."""
+    by_student: dict[str, list[str]] = {}
+    for problem in snap.links:
+        rel = problem.path.relative_to(course).parts
+        if rel[0] in STUDENT_FOLDERS and len(rel) >= 2:
+            by_student.setdefault(rel[1], []).append(
+                f"{Path(*rel)} is {problem.what}: links are refused; check the hand-in by hand"
+            )
+        else:
+            raise LinkRefused(
+                f"{problem.path} is {problem.what}. Links under the course's own folders are "
+                "never followed; remove it and run again."
+            )
+    return by_student
 
 
 def _path_with_venv() -> str:
@@ -279,181 +290,6 @@ def _path_with_venv() -> str:
     bin_dir = str(Path(sys.executable).parent)
     parts = [p for p in os.environ.get("PATH", "/usr/bin:/bin").split(os.pathsep) if p]
     return os.pathsep.join([bin_dir, *(p for p in parts if p != bin_dir)])
-
-
-def _scrubbed_env(home: Path) -> dict[str, str]:
-    return {
-        "PATH": _path_with_venv(),
-        "LANG": "C.UTF-8",
-        "HOME": str(home),
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-
-
-def _run_group(
-    argv: list[str], cwd: Path, env: dict[str, str], timeout: float, pass_fds: tuple[int, ...] = ()
-) -> tuple[str | None, str]:
-    """Run ``argv`` in its own session and kill the whole group afterwards.
-
-    Returns ``(None if it worked, else why; its output)``.
-    """
-    proc = subprocess.Popen(
-        argv,
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-        text=True,
-        pass_fds=pass_fds,
-    )
-    out = ""
-    try:
-        out, _ = proc.communicate(timeout=max(timeout, 1))
-        failed = None if proc.returncode == 0 else f"exit {proc.returncode}: {out[-2000:]}"
-    except subprocess.TimeoutExpired:
-        failed = f"killed after {timeout:g} s"
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        if proc.poll() is None:
-            proc.kill()
-        rest, _ = proc.communicate()
-        out += rest or ""
-    return failed, out
-
-
-# The kernel driver of step 2, run with ``python -I -c`` so that it imports only nbformat
-# and nbclient from the installed packages (``-I``: the learner's folder, its cwd, is not on
-# sys.path, so a submitted ``nbformat.py`` cannot stand in for them).
-# argv: SRC DST CELL_TIMEOUT FD.  Before any cell runs it writes the kernel's
-# process group id (jupyter_client gives the kernel a session of its own) to the pipe FD,
-# which the kernel does not inherit, so that the parent can kill the kernel even when it
-# had to kill the driver, and learner code cannot name another process group instead.
-KERNEL_DRIVER = r"""
-import sys
-import nbformat
-from nbclient import NotebookClient
-
-import os
-src, dst, timeout, fd = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
-nb = nbformat.read(src, as_version=4)
-for cell in nb.cells:
-    if cell.cell_type == "code":
-        cell.outputs, cell.execution_count = [], None
-
-
-def started(**kwargs):
-    os.write(fd, b"%d" % client.km.provisioner.pgid)
-    os.close(fd)
-
-
-class TimedOut(Exception):
-    pass
-
-
-def executed(cell, execute_reply, **kwargs):
-    # as nbgrader's Execute: record an error reply (a timeout) that left no error output,
-    # then stop: a kernel that did not answer in time is not trusted with the next cells
-    content = execute_reply["content"]
-    if content["status"] == "error" and not any(
-        o.output_type == "error" for o in cell.outputs
-    ):
-        cell.outputs.append(nbformat.v4.new_output(
-            "error", ename=content["ename"], evalue=content["evalue"],
-            traceback=content["traceback"]))
-    if content.get("ename") == "CellTimeoutError":
-        raise TimedOut("a cell ran longer than %g s" % timeout)
-
-
-client = NotebookClient(
-    nb, timeout=int(timeout), kernel_name="python3", allow_errors=True,
-    interrupt_on_timeout=True, record_timing=False, on_notebook_start=started,
-    on_cell_executed=executed,
-    error_on_timeout={"ename": "CellTimeoutError", "evalue": "",
-                      "traceback": ["CellTimeoutError: no reply in %g s" % timeout]},
-    resources={"metadata": {"path": "."}},
-)
-code = 0
-try:
-    client.execute()
-except Exception as exc:
-    code = 3
-    print("kernel run stopped: %s: %s" % (type(exc).__name__, exc), file=sys.stderr)
-nbformat.write(nb, dst)
-sys.exit(code)
-"""
-
-
-def _kill_kernel_group(read_fd: int) -> None:
-    os.set_blocking(read_fd, False)
-    try:
-        text = os.read(read_fd, 64).decode("ascii", "replace").strip()
-    except BlockingIOError:
-        text = ""
-    if text.isdigit() and int(text) > 1 and int(text) != os.getpgrp():
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(int(text), signal.SIGKILL)
-
-
-def _execute_student(
-    course: Path,
-    assignment: str,
-    student: str,
-    snap: Snapshot,
-    executed: Path,
-    cell_timeout: float,
-    student_timeout: float,
-) -> str | None:
-    """Run one student's notebooks, each in its own session and throw-away directory."""
-    sub_root = course / "submitted" / student / assignment
-    files = {p: b for p, b in snap.data.items() if p.is_relative_to(sub_root)}
-    deadline = time.monotonic() + student_timeout
-    problems = []
-    for nb_path in sorted(p for p in files if p.suffix == ".ipynb" and p.parent == sub_root):
-        with tempfile.TemporaryDirectory(prefix="npgrade-kernel-") as tmp:
-            work = Path(tmp) / "work"
-            for path, content in files.items():
-                target = work / path.relative_to(sub_root)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(content)
-            (Path(tmp) / "home").mkdir()
-            out = Path(tmp) / "executed.ipynb"
-            read_fd, write_fd = os.pipe()
-            try:
-                why, log = _run_group(
-                    [
-                        sys.executable,
-                        "-I",
-                        "-c",
-                        KERNEL_DRIVER,
-                        nb_path.name,
-                        str(out),
-                        str(cell_timeout),
-                        str(write_fd),
-                    ],
-                    work,
-                    _scrubbed_env(Path(tmp) / "home"),
-                    deadline - time.monotonic(),
-                    pass_fds=(write_fd,),
-                )
-            finally:
-                os.close(write_fd)
-                _kill_kernel_group(read_fd)
-                os.close(read_fd)
-            if why:
-                stopped = [ln for ln in log.splitlines() if ln.startswith("kernel run stopped")]
-                problems.append(f"{nb_path.name}: {(stopped or [why])[-1]}")
-            if out.is_file():
-                target = executed / student / assignment / nb_path.name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(out, target)
-    return "; ".join(problems) or None
-
-
-class GradingCodeChanged(RuntimeError):
-    """The grading code changed while learner code ran: no grade is recorded."""
 
 
 def course_api(course: Path = COURSE_DIR, **overrides: dict[str, Any]) -> Any:
@@ -477,6 +313,82 @@ def course_api(course: Path = COURSE_DIR, **overrides: dict[str, Any]) -> Any:
     return NbGraderAPI(config=cfg)
 
 
+def _run_kernels(
+    mode: str,
+    course: Path,
+    assignment: str,
+    names: Sequence[str],
+    snap: Snapshot,
+    executed: Path,
+    limits: tuple[float, float],
+    progress: Progress,
+) -> dict[str, str]:
+    """Run every learner's kernels; return why runs failed.
+
+    The reduced executed notebooks are kept in this process's memory and written to
+    ``executed`` only after the last kernel ended (anything a kernel put there is wiped), so
+    no kernel can change what another learner's feedback shows.
+    """
+    failures: dict[str, str] = {}
+    kept: dict[str, dict[str, dict[str, Any]]] = {}
+    for index, student in enumerate(names):
+        folder = course / "submitted" / student / assignment
+        job = kernels.KernelJob(student, kernels.job_files(snap.data, folder), index)
+        try:
+            kept[student], why = kernels.run_student(mode, job, executed, *limits)
+        except Exception as exc:  # one learner's kernel never stops the class
+            why = f"kernel run failed: {type(exc).__name__}: {exc}"
+        if why:
+            failures[student] = why
+        progress.step(student, "kernel run failed (grade unaffected)" if why else "kernel ran")
+    for entry in list(os.scandir(executed)):
+        remove_path(Path(entry.path))
+    for student, notebooks in kept.items():
+        for name, reduced in notebooks.items():
+            replace_file(executed, Path(student) / f"{name}.json", json.dumps(reduced).encode())
+    return failures
+
+
+def _reason(result: dict[str, Any]) -> str:
+    """The exception nbgrader met, in one line (not its "see the traceback above")."""
+    text = f"{result.get('log') or ''}\n{result.get('error') or ''}"
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    raised = [
+        ln
+        for ln in lines
+        if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Invalid\w*): ", ln)
+        and "NbGraderException" not in ln
+    ]
+    errors = [ln for ln in lines if "[ERROR]" in ln]
+    return ((raised or errors or lines or ["nbgrader failed without a message"])[-1])[:300]
+
+
+def _record_notes(course: Path, assignment: str, student: str) -> list[str]:
+    notes: list[str] = []
+    folder = course / VERDICTS_DIR / assignment / student
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        record = json.loads(read_nofollow(path).decode("utf-8"))
+        notes += record.get("sanitized", [])
+        notes += [f"{gid}: no verdict from the grader, scored 0" for gid in record["no_verdict"]]
+    return notes
+
+
+def _grade_one(api: Any, course: Path, assignment: str, student: str) -> Outcome:
+    try:
+        shutil.rmtree(course / VERDICTS_DIR / assignment / student, ignore_errors=True)
+        result = api.autograde(assignment, student, force=True, create=True)
+        if not result["success"]:
+            return Outcome(
+                student, "manual", notes=(f"nbgrader could not grade: {_reason(result)}",)
+            )
+        score, max_score = totals(course, assignment, [student])[student]
+        notes = _record_notes(course, assignment, student)
+    except Exception as exc:  # one learner's failure never stops the class
+        return Outcome(student, "manual", notes=(f"{type(exc).__name__}: {exc}"[:300],))
+    no_verdict = any("no verdict" in n for n in notes)
+    return Outcome(student, "manual" if no_verdict else "graded", score, max_score, tuple(notes))
+
+
 def autograde(
     assignment: str,
     *,
@@ -486,28 +398,42 @@ def autograde(
     cell_timeout: float = 20,
     student_timeout: float = 300,
     code_roots: Sequence[Path] = CODE_DIRS,
+    unsafe_kernels: bool = False,
+    progress: Progress | None = None,
 ) -> AutogradeReport:
-    """Autograde ``assignment`` for ``students`` (default: every submission) in ``course``."""
+    """Autograde ``assignment`` for ``students`` (default: every submission) in ``course``.
+
+    Raises :class:`kernels.KernelsRefused` (before anything runs) when kernels cannot be
+    sealed off and ``unsafe_kernels`` is false, :class:`LinkRefused` for a link in the
+    course's own folders, :class:`GradingCodeChanged` when learner code changed the grader.
+    Every other failure concerns one learner and is reported in ``outcomes``.
+    """
     course = Path(course).resolve()
+    mode = kernels.require_isolation(unsafe_kernels) if execute else "not run"
     names = _students(course, assignment, students)
     if not names:
         raise ValueError(f"no submissions of {assignment!r} under {course / 'submitted'}")
-    snap = Snapshot.take(
-        [course / "gradebook.db", course / "source" / assignment, course / "nbgrader_config.py"]
-        + [course / f"gradebook.db{suffix}" for suffix in ("-journal", "-wal", "-shm")]
-        + [course / "submitted" / s / assignment for s in names],
-        code_roots,
-    )
+    roots = [course / f for f in COURSE_FOLDERS] + [course / f for f in COURSE_FILES]
+    snap = Snapshot.take(roots, code_roots, base=course)
+    refused = _link_refusals(course, snap)
+    outcomes = {s: Outcome(s, "manual", notes=tuple(refused[s])) for s in names if s in refused}
+    todo = [s for s in names if s not in refused]
+    progress = progress or Progress(sys.stderr)
     failures: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="npgrade-executed-") as executed_tmp:
         executed = Path(executed_tmp)
         if execute:
-            for student in names:
-                why = _execute_student(
-                    course, assignment, student, snap, executed, cell_timeout, student_timeout
-                )
-                if why:
-                    failures[student] = why
+            progress.start(f"running kernels ({kernels.describe(mode)})", len(todo))
+            failures = _run_kernels(
+                mode,
+                course,
+                assignment,
+                todo,
+                snap,
+                executed,
+                (cell_timeout, student_timeout),
+                progress,
+            )
         restored = snap.restore()
         changed_code = snap.code_changes() if execute else []
         if changed_code:
@@ -516,14 +442,12 @@ def autograde(
                 + ", ".join(str(p) for p in changed_code)
             )
         api = course_api(course, SandboxGrades={"executed_dir": str(executed)})
-        for student in names:
-            result = api.autograde(assignment, student, force=True, create=True)
-            if not result["success"]:
-                raise RuntimeError(
-                    f"nbgrader autograde failed for {student}:\n{result.get('log', '')}"
-                    f"\n{result.get('error', '')}"
-                )
-    return AutogradeReport(tuple(names), failures, tuple(restored))
+        progress.start("grading", len(todo))
+        for student in todo:
+            outcomes[student] = _grade_one(api, course, assignment, student)
+            progress.step(student, outcome_text(outcomes[student]))
+    ordered = {s: outcomes[s] for s in names}
+    return AutogradeReport(tuple(names), failures, tuple(restored), ordered, mode)
 
 
 def totals(
@@ -541,10 +465,34 @@ def totals(
     return out
 
 
+def _autograde_cli(args: argparse.Namespace) -> int:
+    try:
+        report = autograde(
+            args.assignment,
+            course=args.course,
+            students=args.students,
+            execute=not args.no_execute,
+            cell_timeout=args.cell_timeout,
+            student_timeout=args.student_timeout,
+            unsafe_kernels=args.unsafe_kernels,
+            progress=Progress(sys.stdout),
+        )
+    except (kernels.KernelsRefused, LinkRefused, GradingCodeChanged, ValueError) as exc:
+        print(f"autograde: {exc}", file=sys.stderr)
+        return 2
+    print(f"graded {len(report.students) - len(report.manual)} submission(s) of {args.assignment}")
+    for path in report.restored:
+        print(f"RESTORED {path}: it changed while learner code ran")
+    print(summary_table(report.outcomes.values(), report.kernel_failures))
+    return 1 if report.manual else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from autograder import collect, report
+
     parser = argparse.ArgumentParser(
         prog="python -m autograder.classroom",
-        description="Autograde an nbgrader assignment with the sandboxed grader.",
+        description="Collect, autograde and report on an nbgrader assignment safely.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     ag = sub.add_parser("autograde", help="grade submitted/<student>/<assignment>")
@@ -552,31 +500,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     ag.add_argument("--course", type=Path, default=COURSE_DIR)
     ag.add_argument("--student", action="append", dest="students")
     ag.add_argument(
-        "--no-execute",
+        "--no-execute", action="store_true", help="run no learner kernel (grades are the same)"
+    )
+    ag.add_argument(
+        "--unsafe-kernels",
         action="store_true",
-        help="do not run learner kernels at all (grades are the same)",
+        help="run kernels as your own user where bubblewrap does not work (not sealed off)",
     )
     ag.add_argument("--cell-timeout", type=float, default=20)
     ag.add_argument("--student-timeout", type=float, default=300)
+    ag.set_defaults(run=_autograde_cli)
+    collect.add_parser(sub, COURSE_DIR)
+    report.add_parser(sub, COURSE_DIR)
     args = parser.parse_args(argv)
-    report = autograde(
-        args.assignment,
-        course=args.course,
-        students=args.students,
-        execute=not args.no_execute,
-        cell_timeout=args.cell_timeout,
-        student_timeout=args.student_timeout,
-    )
-    print(f"graded {len(report.students)} submission(s) of {args.assignment}")
-    for student, why in sorted(report.kernel_failures.items()):
-        print(f"kernel run of {student} failed (grade unaffected): {why.splitlines()[0]}")
-    for path in report.restored:
-        print(f"RESTORED {path}: it changed while learner code ran")
-    for student, (score, max_score) in sorted(
-        totals(args.course, args.assignment, report.students).items()
-    ):
-        print(f"{student}: {score:g} / {max_score:g}")
-    return 0
+    code: int = args.run(args)
+    return code
 
 
 if __name__ == "__main__":

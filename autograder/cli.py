@@ -18,22 +18,27 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TextIO
 
+from autograder.catalog import list_exercises, load
+from autograder.definition import ExerciseError, UnknownExerciseError
 from autograder.drill import format_duration, run_drill
-from autograder.exercise import ExerciseError, UnknownExerciseError, list_exercises, load_exercise
-from autograder.grade import grade_exercise
+from autograder.grade import MAX_ANSWER_BYTES, grade_exercise
 from npcore.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError
 from npcore.cli.sources import check_readable, read_sources
 from npcore.errors import FieldError
+from npcore.load import DEFAULT_LIMITS
 
 __all__ = ["main"]
 
 # The contract of npcore.cli.common: an answer that does not pass is an invalid input.
 EXIT_PASSED, EXIT_FAILED = EXIT_OK, EXIT_INVALID
+# Answers are read with the grader's bound (the rest of the bounds are the manifests').
+ANSWER_LIMITS = replace(DEFAULT_LIMITS, max_bytes=MAX_ANSWER_BYTES)
 
 USAGE = """\
-usage: npgrade EXERCISE FILE... [--format text|json]   grade answer files ("-" = stdin)
+usage: npgrade EXERCISE FILE... [--format text|json] [--reveal]   grade answer files ("-" = stdin)
        npgrade list [--format text|json]                list the exercises
        npgrade drill ID [--file FILE] [--format ...]    a timed, exam-style drill
 """
@@ -53,6 +58,11 @@ def _grade_parser() -> _Parser:
     p.add_argument("exercise", help="exercise id (see: npgrade list)")
     p.add_argument("files", nargs="+", metavar="FILE", help='answer files ("-" = stdin)')
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--reveal",
+        action="store_true",
+        help="self-study: show the right values of choice, pick and predict answers",
+    )
     return p
 
 
@@ -75,7 +85,7 @@ def _read(paths: Sequence[str], stdin: TextIO) -> list[tuple[str, str]]:
     answers = []
     try:
         check_readable(paths)
-        for name, text in read_sources(paths, stdin=stdin):
+        for name, text in read_sources(paths, limits=ANSWER_LIMITS, stdin=stdin):
             if isinstance(text, FieldError):
                 raise _Usage(f"npgrade: cannot read {name}: {text.message}")
             answers.append((name, text))
@@ -124,7 +134,7 @@ def main(
             return _cmd_list(_list_parser().parse_args(args_list[1:]), out)
         if args_list[0] == "drill":
             args = _drill_parser().parse_args(args_list[1:])
-            exercise = load_exercise(args.exercise)
+            exercise = load(args.exercise)
             try:
                 # In JSON mode the task goes to stderr, so stdout is one JSON document.
                 screen = err if args.format == "json" else out
@@ -140,9 +150,9 @@ def main(
                 out.write("\n" + drill.result.text() + "\n" + drill.time_line() + "\n")
             return EXIT_PASSED if drill.result.passed else EXIT_FAILED
         args = _grade_parser().parse_args(args_list)
-        exercise = load_exercise(args.exercise)
+        exercise = load(args.exercise)
         answers = _read(args.files, inp)
-        result = grade_exercise(exercise, answers)
+        result = grade_exercise(exercise, answers, reveal=args.reveal)
         if args.format == "json":
             json.dump(result.to_dict(), out, indent=2)
             out.write("\n")

@@ -3,10 +3,13 @@
 Rules of this file:
 
 * A detector is a pure function of a :class:`Context` (the scenario, the learner's
-  policies, the reference policies, and the connectivity *diff* between the learner's
-  cluster and the reference cluster) returning :class:`~autograder.results.Misconception`
-  values.  It fires only when the policies have the tell-tale shape AND the diff shows
-  the consequence, so a correct answer written in an unusual way is never blamed.
+  policies, the reference policies, and the connectivity *diff* between the reference and
+  the learner's policies, as :class:`npcore.diff.Change` values whose ``gained`` ports the
+  learner allows too many and ``lost`` ports too few) returning
+  :class:`~autograder.results.Misconception` values.  It fires only when the policies have
+  the tell-tale shape AND the diff shows the consequence at a pod the named policy acts on,
+  so a correct policy next to the mistake is never blamed.  Detectors look at today's pods
+  only (peers added by :mod:`autograder.universe` are never named in a likely cause).
 * Every detector is registered in :data:`DETECTORS` under its misconception id (the ids
   of :data:`autograder.feedback.DEFAULT_HINTS`).  :func:`detect` runs them all and
   returns their findings sorted by id, then detail (deterministic output).
@@ -18,36 +21,24 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from autograder.exercise import Constraints
+from autograder.definition import Constraints
 from autograder.results import Misconception
 from npcore.cluster import Cluster, Pod
-from npcore.engine import peer_matches, policy_selects
+from npcore.diff import Change
+from npcore.engine import peer_matches, policy_selects, resolve_port
+from npcore.ipblock import ipblock_contains
 from npcore.model import (
     LabelSelector,
     NetworkPolicy,
     NetworkPolicyEgressRule,
     NetworkPolicyIngressRule,
+    NetworkPolicyPeer,
     PolicyType,
     Protocol,
 )
-from npcore.ports import PortSet
 from npcore.selectors import selector_matches
 
-__all__ = ["DETECTORS", "Context", "FlowDiff", "detect"]
-
-
-@dataclass(frozen=True, slots=True)
-class FlowDiff:
-    """One ordered pair of peers whose allowed ports differ from the reference.
-
-    ``extra``: ports the learner's policies allow and the reference denies; ``missing``:
-    ports the reference allows and the learner's policies deny.
-    """
-
-    src: str
-    dst: str
-    extra: PortSet
-    missing: PortSet
+__all__ = ["DETECTORS", "Context", "detect"]
 
 
 @dataclass(frozen=True)
@@ -57,7 +48,7 @@ class Context:
     scenario: Cluster
     learner: tuple[NetworkPolicy, ...]
     reference: tuple[NetworkPolicy, ...]
-    diffs: tuple[FlowDiff, ...]
+    diffs: tuple[Change, ...]
     constraints: Constraints = field(default_factory=Constraints)
 
     def pod(self, name: str) -> Pod | None:
@@ -67,13 +58,13 @@ class Context:
                 return pod
         return None
 
-    def extra(self) -> Iterator[FlowDiff]:
+    def extra(self) -> Iterator[Change]:
         """Diffs where the learner allows more."""
-        return (d for d in self.diffs if not d.extra.is_empty)
+        return (d for d in self.diffs if not d.gained.is_empty)
 
-    def missing(self) -> Iterator[FlowDiff]:
+    def missing(self) -> Iterator[Change]:
         """Diffs where the learner allows less."""
-        return (d for d in self.diffs if not d.missing.is_empty)
+        return (d for d in self.diffs if not d.lost.is_empty)
 
 
 Detector = Callable[[Context], list[Misconception]]
@@ -98,7 +89,7 @@ def _selects(policy: NetworkPolicy, pod: Pod | None, direction: PolicyType) -> b
     )
 
 
-def _affected(ctx: Context, policy: NetworkPolicy, diffs: Iterator[FlowDiff]) -> bool:
+def _affected(ctx: Context, policy: NetworkPolicy, diffs: Iterator[Change]) -> bool:
     """Whether a diff touches a pod the policy selects (ingress of dst / egress of src)."""
     for d in diffs:
         if _selects(policy, ctx.pod(d.dst), PolicyType.INGRESS):
@@ -149,9 +140,11 @@ def or_instead_of_and(ctx: Context) -> list[Misconception]:
 
 def empty_pod_selector(ctx: Context) -> list[Misconception]:
     """``spec.podSelector: {}`` and the diff touches pods that no reference policy selects
-    (in any direction: where the reference selects them too, the cause lies elsewhere)."""
+    (in any direction: where the reference selects them too, the cause lies elsewhere);
+    or ``podSelector: {}`` inside a namespace peer that admits pods the reference does not."""
     found = []
     for policy in ctx.learner:
+        found += _empty_peer_selector(ctx, policy)
         if not policy.pod_selector.is_empty:
             continue
         hit: set[str] = set()
@@ -172,6 +165,41 @@ def empty_pod_selector(ctx: Context) -> list[Misconception]:
                     f"{', '.join(sorted(hit))}",
                 )
             )
+    return found
+
+
+def _empty_peer_selector(ctx: Context, policy: NetworkPolicy) -> list[Misconception]:
+    """``podSelector: {}`` inside a namespace peer, where the extra traffic comes from (or
+    goes to) pods that peer admits only because its podSelector is empty."""
+    found = []
+    labels = ctx.scenario.namespace_labels()
+    for direction, index, rule in _rules(policy):
+        side = "from" if direction == "ingress" else "to"
+        for pindex, peer in enumerate(rule.peers or ()):
+            if peer.namespace_selector is None or peer.pod_selector is None:
+                continue
+            if not peer.pod_selector.is_empty:
+                continue
+            others = set()
+            for d in ctx.extra():
+                local, other = (d.dst, d.src) if direction == "ingress" else (d.src, d.dst)
+                local_pod, other_pod = ctx.pod(local), ctx.pod(other)
+                if (
+                    local_pod is not None
+                    and other_pod is not None
+                    and policy_selects(policy, local_pod)
+                    and peer_matches(peer, policy.namespace, other_pod, labels)
+                ):
+                    others.add(other)
+            if others:
+                found.append(
+                    Misconception(
+                        "empty-pod-selector",
+                        f"{policy.key} {direction}[{index}].{side}[{pindex}] has podSelector: "
+                        "{} next to its namespaceSelector, so it admits every pod of those "
+                        f"namespaces, {', '.join(sorted(others))} included",
+                    )
+                )
     return found
 
 
@@ -223,7 +251,7 @@ def service_port(ctx: Context) -> list[Misconception]:
                                     peer_matches(peer, policy.namespace, pod, labels)
                                     for peer in rule.peers
                                 )
-                            number = _target_number(pod, sp.target_port, sp.protocol)
+                            number = resolve_port(pod, sp.target_port, sp.protocol)
                             if governs and number is not None and number != sp.port:
                                 targets.add(number)
                         if targets:
@@ -239,15 +267,6 @@ def service_port(ctx: Context) -> list[Misconception]:
     return sorted(found, key=lambda m: m.detail)
 
 
-def _target_number(pod: Pod, target: int | str, protocol: Protocol) -> int | None:
-    if isinstance(target, int):
-        return target
-    for port in pod.ports:
-        if port.name == target and port.protocol is protocol:
-            return port.port
-    return None
-
-
 def dns_udp_and_tcp(ctx: Context) -> list[Misconception]:
     """The learner denies DNS (port 53, to a pod listening on 53) that the reference
     allows."""
@@ -258,7 +277,7 @@ def dns_udp_and_tcp(ctx: Context) -> list[Misconception]:
             listens = server is not None and any(
                 p.port == 53 and p.protocol is protocol for p in server.ports
             )
-            if listens and d.missing.contains(protocol, 53):
+            if listens and d.lost.contains(protocol, 53):
                 lost.add(protocol)
     if not lost:
         return []
@@ -285,6 +304,17 @@ def dns_udp_and_tcp(ctx: Context) -> list[Misconception]:
     return [Misconception("dns-udp-and-tcp", detail)]
 
 
+def _ignored_matters(ctx: Context, policy: NetworkPolicy, ignored: list[str]) -> bool:
+    """Whether a wrong flow touches a pod of ``policy`` in a direction whose rules it drops."""
+    for d in ctx.diffs:
+        dst, src = ctx.pod(d.dst), ctx.pod(d.src)
+        if "ingress" in ignored and dst is not None and policy_selects(policy, dst):
+            return True
+        if "egress" in ignored and src is not None and policy_selects(policy, src):
+            return True
+    return False
+
+
 def policy_types_omitted(ctx: Context) -> list[Misconception]:
     """Rules of a direction that policyTypes leaves out, or no policyTypes and no egress
     rules where the reference isolates egress; the learner allows more.  When several
@@ -298,7 +328,7 @@ def policy_types_omitted(ctx: Context) -> list[Misconception]:
             ignored.append("ingress")
         if policy.egress and PolicyType.EGRESS not in types:
             ignored.append("egress")
-        if ignored and ctx.diffs:
+        if ignored and _ignored_matters(ctx, policy, ignored):
             found.append(
                 Misconception(
                     "policy-types-omitted",
@@ -350,7 +380,9 @@ def policy_types_omitted(ctx: Context) -> list[Misconception]:
 
 
 def egress_isolated_no_rules(ctx: Context) -> list[Misconception]:
-    """Egress in policyTypes, no egress rules, and outgoing traffic of its pods is lost."""
+    """Egress in policyTypes and no egress rules, at a pod whose outgoing traffic is lost
+    and whose egress no other learner policy opens (with a rule of its own, the pod's
+    egress is decided there, so this policy is not the cause)."""
     found = []
     for policy in ctx.learner:
         if PolicyType.EGRESS not in policy.effective_policy_types() or policy.egress:
@@ -358,7 +390,11 @@ def egress_isolated_no_rules(ctx: Context) -> list[Misconception]:
         lost = {
             d.src
             for d in ctx.missing()
-            if (pod := ctx.pod(d.src)) is not None and policy_selects(policy, pod)
+            if (pod := ctx.pod(d.src)) is not None
+            and policy_selects(policy, pod)
+            and not any(
+                other.egress and _selects(other, pod, PolicyType.EGRESS) for other in ctx.learner
+            )
         }
         if lost:
             found.append(
@@ -373,10 +409,10 @@ def egress_isolated_no_rules(ctx: Context) -> list[Misconception]:
 
 def named_port_undefined(ctx: Context) -> list[Misconception]:
     """A named port that no pod the rule can reach defines (and traffic is missing)."""
-    if not any(True for _ in ctx.missing()):
-        return []
     found = []
     for policy in ctx.learner:
+        if not _affected(ctx, policy, ctx.missing()):
+            continue
         for direction, index, rule in _rules(policy):
             for pindex, entry in enumerate(rule.ports or ()):
                 if not isinstance(entry.port, str):
@@ -453,8 +489,8 @@ def pod_selector_namespace_scoped(ctx: Context) -> list[Misconception]:
 
 def peers_and_ports_merged(ctx: Context) -> list[Misconception]:
     """One rule with several peers and several ports, where the learner allows more than
-    the reference between that policy's pods and the rule's peers: every peer gets every
-    port (killer.sh np-backend)."""
+    the reference between that policy's pods and a peer of the rule that the reference
+    admits on other ports: every peer gets every port (killer.sh np-backend)."""
     found = []
     labels = ctx.scenario.namespace_labels()
     for policy in ctx.learner:
@@ -471,6 +507,7 @@ def peers_and_ports_merged(ctx: Context) -> list[Misconception]:
                 if (
                     local_pod is not None
                     and endpoint is not None
+                    and not d.before.is_empty
                     and policy_selects(policy, local_pod)
                     and any(peer_matches(p, policy.namespace, endpoint, labels) for p in peers)
                 ):
@@ -486,23 +523,93 @@ def peers_and_ports_merged(ctx: Context) -> list[Misconception]:
     return found
 
 
-def namespace_label_missing(ctx: Context) -> list[Misconception]:
-    """A namespaceSelector that matches no namespace of the scenario."""
-    found = []
+def _pods_in(ctx: Context, namespaces: set[str], selector: LabelSelector | None) -> bool:
+    return any(
+        pod.namespace in namespaces and (selector is None or selector_matches(selector, pod.labels))
+        for pod in ctx.scenario.pods
+    )
+
+
+def _peer_problem(ctx: Context, policy: NetworkPolicy, peer: NetworkPolicyPeer) -> str | None:
+    """What a peer's selectors fail to match, if anything."""
     labels = ctx.scenario.namespace_labels()
+    if peer.namespace_selector is not None:
+        sel = peer.namespace_selector
+        spaces = {ns for ns, lab in labels.items() if selector_matches(sel, lab)}
+        if not spaces:
+            return f"namespaceSelector {_selector_text(sel)} matches no namespace"
+    elif peer.pod_selector is not None:
+        spaces = {policy.namespace}
+    else:
+        return None
+    if peer.pod_selector is not None and not _pods_in(ctx, spaces, peer.pod_selector):
+        where = ", ".join(sorted(spaces))
+        return f"podSelector {_selector_text(peer.pod_selector)} matches no pod in {where}"
+    return None
+
+
+def selector_matches_nothing(ctx: Context) -> list[Misconception]:
+    """A podSelector or namespaceSelector of the learner's policies that matches no pod or
+    namespace of the scenario (``app: db`` where the pod has ``role: db``)."""
+    found = []
+    for policy in ctx.learner:
+        if not _pods_in(ctx, {policy.namespace}, None):
+            continue  # an empty namespace: wrong-namespace says it better
+        if not _pods_in(ctx, {policy.namespace}, policy.pod_selector):
+            found.append(
+                Misconception(
+                    "selector-matches-nothing",
+                    f"{policy.key} spec.podSelector {_selector_text(policy.pod_selector)} "
+                    f"matches no pod in namespace {policy.namespace}, so the policy does nothing",
+                )
+            )
+            continue
+        for direction, index, rule in _rules(policy):
+            side = "from" if direction == "ingress" else "to"
+            for pindex, peer in enumerate(rule.peers or ()):
+                problem = _peer_problem(ctx, policy, peer)
+                if problem is not None:
+                    found.append(
+                        Misconception(
+                            "selector-matches-nothing",
+                            f"{policy.key} {direction}[{index}].{side}[{pindex}] {problem}",
+                        )
+                    )
+    return found
+
+
+def pod_ip_in_ipblock(ctx: Context) -> list[Misconception]:
+    """An ipBlock of the learner's that holds a pod's IP no reference ipBlock holds: the
+    learner names the pod by its address."""
+    found = []
     for policy in ctx.learner:
         for direction, index, rule in _rules(policy):
             for peer in rule.peers or ():
-                sel = peer.namespace_selector
-                if sel is None or any(selector_matches(sel, lab) for lab in labels.values()):
+                block = peer.ip_block
+                if block is None:
                     continue
-                found.append(
-                    Misconception(
-                        "namespace-label-missing",
-                        f"{policy.key} {direction}[{index}] namespaceSelector "
-                        f"{_selector_text(sel)} matches no namespace",
+                named = sorted(
+                    pod.key
+                    for pod in ctx.scenario.pods
+                    if pod.ip
+                    and ipblock_contains(block, pod.ip)
+                    and not any(
+                        ref_peer.ip_block is not None
+                        and ipblock_contains(ref_peer.ip_block, pod.ip)
+                        for ref in ctx.reference
+                        for _, _, ref_rule in _rules(ref)
+                        for ref_peer in ref_rule.peers or ()
                     )
                 )
+                if named:
+                    found.append(
+                        Misconception(
+                            "pod-ip-in-ipblock",
+                            f"{policy.key} {direction}[{index}] ipBlock {block.cidr} holds the "
+                            f"IP of {', '.join(named)}; that address changes when the pod is "
+                            "recreated",
+                        )
+                    )
     return found
 
 
@@ -511,11 +618,12 @@ DETECTORS: dict[str, Detector] = {
     "egress-isolated-no-rules": egress_isolated_no_rules,
     "empty-pod-selector": empty_pod_selector,
     "named-port-undefined": named_port_undefined,
-    "namespace-label-missing": namespace_label_missing,
+    "pod-ip-in-ipblock": pod_ip_in_ipblock,
     "or-instead-of-and": or_instead_of_and,
     "peers-and-ports-merged": peers_and_ports_merged,
     "pod-selector-namespace-scoped": pod_selector_namespace_scoped,
     "policy-types-omitted": policy_types_omitted,
+    "selector-matches-nothing": selector_matches_nothing,
     "service-port": service_port,
     "wrong-namespace": wrong_namespace,
 }

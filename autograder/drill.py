@@ -15,11 +15,11 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TextIO
 
-from autograder.exercise import Exercise
-from autograder.grade import grade_exercise
+from autograder.definition import Exercise
+from autograder.grade import MAX_ANSWER_BYTES, grade_exercise
+from autograder.loaded import LoadedExercise
 from autograder.results import GradeResult
 
 __all__ = ["DrillResult", "format_duration", "run_drill"]
@@ -80,8 +80,13 @@ def task_text(exercise: Exercise) -> str:
     return f"Task {exercise.id}: {exercise.title}\n{budget}\n\n{exercise.task.strip()}\n"
 
 
+def _read_bounded(path: str) -> str:
+    with open(path, encoding="utf-8") as handle:
+        return handle.read(MAX_ANSWER_BYTES + 1)
+
+
 def run_drill(
-    exercise: Exercise,
+    loaded: LoadedExercise,
     *,
     file: str | None = None,
     stdin: TextIO | None = None,
@@ -92,6 +97,7 @@ def run_drill(
 
     Raises ``OSError`` if ``file`` cannot be read once the learner is done.
     """
+    exercise = loaded.definition
     inp = stdin if stdin is not None else sys.stdin
     out = stdout if stdout is not None else sys.stdout
     out.write(task_text(exercise))
@@ -104,11 +110,11 @@ def run_drill(
     if file is not None:
         inp.readline()
         elapsed = clock() - start
-        answers = [(file, Path(file).read_text(encoding="utf-8"))]
+        answers = [(file, _read_bounded(file))]
     else:
-        text = inp.read()
+        text = inp.read(MAX_ANSWER_BYTES + 1)
         elapsed = clock() - start
         answers = [("answer.yaml", text)]
-    result = grade_exercise(exercise, answers)
+    result = grade_exercise(loaded, answers)
     budget = exercise.time_budget * 60 if exercise.time_budget else None
     return DrillResult(result, elapsed, budget)

@@ -12,12 +12,15 @@ Rules of this file:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
-from npcore.diff import port_difference
+from npcore.engine import Verdict
+from npcore.model import PolicyType
 from npcore.ports import ALL_PORTS, PortSet
 
 __all__ = [
+    "BLIND_CAP",
     "DEFAULT_HINTS",
     "MAX_HIDDEN_LINES",
     "MISCONCEPTION_TITLES",
@@ -26,10 +29,14 @@ __all__ = [
     "hidden_flow_line",
     "misconception_line",
     "ports_minus",
+    "printable",
 ]
 
 # How many "traffic the task did not mention" lines to print before "... and N more".
 MAX_HIDDEN_LINES = 8
+# How many lines about peers that may appear later to show, even when today's fill the cap.
+MIN_NEW_LINES = 2
+MAX_NEW_LINES = 4
 
 MISCONCEPTION_TITLES: Mapping[str, str] = {
     "or-instead-of-and": "selectors OR'ed instead of AND'ed",
@@ -41,7 +48,8 @@ MISCONCEPTION_TITLES: Mapping[str, str] = {
     "egress-isolated-no-rules": "Egress in policyTypes without egress rules",
     "named-port-undefined": "named port the destination does not define",
     "pod-selector-namespace-scoped": "podSelector alone stays in the policy's namespace",
-    "namespace-label-missing": "namespaceSelector matches no namespace",
+    "selector-matches-nothing": "a selector that matches nothing",
+    "pod-ip-in-ipblock": "a pod named by its IP address",
     "peers-and-ports-merged": "peers and ports merged into one rule",
 }
 
@@ -52,8 +60,9 @@ DEFAULT_HINTS: Mapping[str, str] = {
         "podSelector in ONE entry (no '-' before podSelector)."
     ),
     "empty-pod-selector": (
-        "spec.podSelector: {} selects every pod of the namespace, so every pod becomes "
-        "isolated. Select only the pods the task is about with matchLabels."
+        "podSelector: {} selects every pod: in spec.podSelector it isolates every pod of the "
+        "namespace, and next to a namespaceSelector it admits every pod of those namespaces. "
+        "Select only the pods the task is about with matchLabels."
     ),
     "wrong-namespace": (
         "A policy acts only on pods of its own namespace, and a manifest without "
@@ -84,9 +93,15 @@ DEFAULT_HINTS: Mapping[str, str] = {
         "A podSelector alone in from/to matches pods of the policy's own namespace only. "
         "Add a namespaceSelector to the same entry to reach pods of another namespace."
     ),
-    "namespace-label-missing": (
-        "A namespaceSelector matches namespaces by their labels. Every namespace has the "
-        "label kubernetes.io/metadata.name=<name>; other labels must exist on the Namespace."
+    "selector-matches-nothing": (
+        "A selector matches objects by the labels they HAVE: compare it with kubectl get "
+        "pods --show-labels (or kubectl get ns --show-labels). Every namespace has the label "
+        "kubernetes.io/metadata.name=<name>; other labels must exist on the object."
+    ),
+    "pod-ip-in-ipblock": (
+        "A pod's IP changes every time the pod is recreated, and a new pod may get the old "
+        "address. Select pods by their labels (podSelector, namespaceSelector); keep ipBlock "
+        "for addresses outside the cluster."
     ),
     "peers-and-ports-merged": (
         "A rule allows every peer it lists on every port it lists. To allow peer A on one "
@@ -102,7 +117,7 @@ def ports_minus(a: PortSet, b: PortSet) -> PortSet:
     >>> ports_minus(PortSet.of(Protocol.TCP), PortSet.of(Protocol.TCP, 80)).describe()
     ['TCP 1-79', 'TCP 81-65535']
     """
-    return port_difference(a, b)
+    return a.difference(b)
 
 
 def describe_ports(ports: PortSet) -> str:
@@ -124,41 +139,264 @@ def describe_ports(ports: PortSet) -> str:
     return ", ".join(parts)
 
 
-def explicit_flow_line(flow: str, learner_allows: bool, why: str = "") -> str:
+def _state(allows: bool) -> str:
+    return "allow" if allows else "deny"
+
+
+def _verb(allows: bool, untouched: bool) -> str:
+    if untouched:
+        return "leave it allowed" if allows else "leave it denied"
+    return f"{_state(allows)} it"
+
+
+def explicit_flow_line(
+    flow: str, learner_allows: bool, why: str = "", *, untouched: bool = False
+) -> str:
     """A flow the task names, graded wrong; ``why`` (which policy rule decides) follows in
-    brackets.
+    brackets.  ``untouched``: the answer did not change this flow ("leave it").
 
     >>> explicit_flow_line("a -> b TCP 80", True, "x/p ingress[0] admits it")
     'a -> b TCP 80: your policies allow it; the task requires it denied (x/p ingress[0] admits it)'
     """
-    if learner_allows:
-        line = f"{flow}: your policies allow it; the task requires it denied"
-    else:
-        line = f"{flow}: your policies deny it; the task requires it allowed"
+    wanted = "denied" if learner_allows else "allowed"
+    line = (
+        f"{flow}: your policies {_verb(learner_allows, untouched)}; the task requires it {wanted}"
+    )
     return f"{line} ({why})" if why else line
 
 
-def hidden_flow_line(
-    src: str, dst: str, ports: PortSet, now_allowed: bool, listening: PortSet | None = None
-) -> str:
-    """Traffic the task does not name that the answer changes.
-
-    ``listening``: the destination's container ports.  Those among the changed ports are
-    named first (they are what a learner can test with curl or nc), then the rest.
+def ports_in_focus(ports: PortSet, listening: PortSet | None) -> str:
+    """``ports`` with the destination's listening ports named first, never contradicting
+    itself.
 
     >>> from npcore.model import Protocol
-    >>> from npcore.ports import ALL_PORTS
-    >>> line = hidden_flow_line("x/a", "x/b", ALL_PORTS, False, PortSet.of(Protocol.TCP, 8080))
-    >>> line.split(": ", 1)[1]
-    'x/a -> x/b TCP 8080 is now denied, as are all other ports'
+    >>> tcp = Protocol.TCP
+    >>> some = ALL_PORTS.difference(PortSet.of(tcp, 3306))
+    >>> ports_in_focus(some, PortSet.of(tcp, 80).union(PortSet.of(tcp, 3306)))
+    'TCP 80 (and every other port except TCP 3306)'
+    >>> ports_in_focus(ALL_PORTS, PortSet.of(tcp, 8080))
+    'TCP 8080 (and every other port)'
     """
-    state = "allowed" if now_allowed else "denied"
-    head = "your policies also change traffic the task did not mention: "
     served = ports.intersection(listening) if listening is not None else PortSet()
-    if served.is_empty or served == ports:
-        return f"{head}{src} -> {dst} {describe_ports(ports)} is now {state}"
-    rest = "all other ports" if ports.is_all else describe_ports(ports_minus(ports, served))
-    return f"{head}{src} -> {dst} {describe_ports(served)} is now {state}, as are {rest}"
+    if served.is_empty or served == ports or listening is None or listening.is_all:
+        return describe_ports(ports)
+    outside = ALL_PORTS.difference(ports)
+    if outside.is_empty:
+        return f"{describe_ports(served)} (and every other port)"
+    rest = ports.difference(served)
+    if len(outside.describe()) < len(rest.describe()):
+        return f"{describe_ports(served)} (and every other port except {describe_ports(outside)})"
+    return f"{describe_ports(served)} (and {describe_ports(rest)})"
+
+
+def hidden_flow_line(
+    src: str,
+    dst: str,
+    ports: PortSet,
+    learner_allows: bool,
+    listening: PortSet | None = None,
+    *,
+    untouched: bool = False,
+) -> str:
+    """A connection the task covers without naming it (its isolation, or "nothing else
+    changes"), where the answer differs from what the task requires.  ``untouched``: the
+    answer leaves it as it was before any policy of the answer, so the line says "leave".
+
+    >>> from npcore.model import Protocol
+    >>> hidden_flow_line("x/a", "x/b", PortSet.of(Protocol.TCP, 80), True, untouched=True)
+    'x/a -> x/b TCP 80: your policies leave it allowed; the task requires it denied'
+    """
+    verb = _verb(learner_allows, untouched)
+    wanted = "denied" if learner_allows else "allowed"
+    return (
+        f"{src} -> {dst} {ports_in_focus(ports, listening)}: your policies {verb}; "
+        f"the task requires it {wanted}"
+    )
+
+
+def more_lines(count: int) -> str:
+    """The line that stands for lines left out."""
+    return f"... and {count} more connections where your policies differ from the task"
+
+
+NEW_PEERS_LINE = (
+    "Names in brackets, like (new pod without labels) or addresses 0.0.0.0/0, stand for pods, "
+    "namespaces and addresses that may appear later: a policy must get them right too."
+)
+POD_IP_LINE = (
+    "Your policies name a pod by its IP address; pod IPs change when pods are recreated, so "
+    "this is not equivalent to selecting the pod by its labels."
+)
+BLIND_CAP = "Your policies {what}, so the answer earns at most a third of the points: {detail}."
+ALL_MET = "All requirements met: your policies have exactly the required effect."
+ALSO_ACCEPTED = "All requirements met (your answer matches another accepted form of the solution)."
+UNREADABLE = "Your answer could not be read, so it scores 0: fix the errors above."
+CORRECT = "Correct."
+PICK_CORRECT = "Correct: it is the least permissive candidate that does the job."
+PREDICT_CORRECT = "Correct: every prediction matches what the cluster does."
+
+
+def constraint_count(wanted: int, got: int) -> str:
+    """The answer has the wrong number of policies."""
+    what = "NetworkPolicy" if wanted == 1 else "NetworkPolicies"
+    return f"the task asks for {wanted} {what}; your answer has {got}"
+
+
+def constraint_name(wanted: str, names: str) -> str:
+    """No policy has the asked name."""
+    return f"the task asks for a NetworkPolicy named {wanted}; yours: {names}"
+
+
+def constraint_namespace(name: str, namespace: str, wanted: str) -> str:
+    """A policy outside the asked namespace."""
+    return (
+        f"policy {name} is in namespace {namespace}; the task asks for namespace {wanted} "
+        "(a manifest without metadata.namespace lands in default)"
+    )
+
+
+def blind_line(does_nothing: bool) -> str:
+    """Why a do-nothing or deny-everything answer is capped."""
+    if does_nothing:
+        return BLIND_CAP.format(
+            what="change nothing the task is about",
+            detail="the cluster behaves as it did before your answer",
+        )
+    return BLIND_CAP.format(
+        what="deny every flow the task requires allowed",
+        detail="blocking everything is not what this task asks",
+    )
+
+
+def why(verdict: Verdict) -> str:
+    """Which side decides a verdict, and by which policy rule (for a wrong named flow):
+    the admitting rules of an allowed connection (or the sides no policy isolates), the
+    isolating policies of a denied one."""
+    if verdict.port is None:
+        return "the destination does not define that named port"
+    if not verdict.enforced:
+        return f"the CNI ({verdict.cni}) does not enforce NetworkPolicy"
+    admitting, open_sides, blocking = [], [], []
+    for side in (verdict.egress, verdict.ingress):
+        if side.pod is None:
+            continue
+        direction = "egress" if side.direction is PolicyType.EGRESS else "ingress"
+        if not side.isolated:
+            open_sides.append(f"{side.pod} for {direction}")
+        elif side.admitted_by:
+            match = side.admitted_by[0]
+            field = "to" if direction == "egress" else "from"
+            peer = "" if match.peer_index is None else f".{field}[{match.peer_index}]"
+            admitting.append(f"{match.policy} {direction}[{match.rule_index}]{peer} admits it")
+        else:
+            blocking.append(
+                f"{side.pod} is isolated for {direction} by {', '.join(side.selecting_policies)} "
+                "and no rule admits it"
+            )
+    if not verdict.allowed:
+        return " and ".join(blocking)
+    if admitting:
+        return " and ".join(admitting)
+    return "no policy isolates " + " or ".join(open_sides)
+
+
+def explain(verdict: Verdict) -> str:
+    """Why npcore decides as it does, in one clause (shown only on an explicit reveal)."""
+    if verdict.port is None:
+        return "the destination does not define that named port, so nothing listens"
+    if not verdict.enforced:
+        return f"the CNI ({verdict.cni}) does not enforce NetworkPolicy, so nothing is blocked"
+    if verdict.self_traffic:
+        return "a pod can always reach itself"
+    for side in (verdict.egress, verdict.ingress):
+        if side.isolated and not side.allowed:
+            where = "egress" if side.direction is PolicyType.EGRESS else "ingress"
+            return (
+                f"{side.pod} is isolated for {where} by {', '.join(side.selecting_policies)} "
+                "and no rule admits this connection"
+            )
+    if not verdict.egress.isolated and not verdict.ingress.isolated:
+        return "no policy isolates either side, so it is allowed by default"
+    return "the isolating policies have a rule that admits it"
+
+
+# --- choice, pick and predict -------------------------------------------------------------
+
+REVEAL_NOTE = (
+    "Want the right values? Call check(..., reveal=True) when you study on your own "
+    "(graded releases never reveal them)."
+)
+
+
+def item_missing(item: object) -> str:
+    """An item of a mapping answer left out."""
+    return f"{item}: no answer given"
+
+
+def item_wrong(item: object, right: object | None = None, why_text: str = "") -> str:
+    """An item answered wrongly; ``right`` only on an explicit reveal."""
+    if right is None:
+        return f"{item}: not right"
+    return f"{item}: it is {right}. {why_text}".rstrip()
+
+
+def item_unknown(item: object) -> str:
+    """A key that is not one of the items."""
+    return f"{item}: not one of the items to answer (check the spelling)"
+
+
+def option_extra(item: str, why_text: str = "") -> str:
+    """A chosen option that should not be chosen."""
+    return f"{item} should not be in your answer. {why_text}".rstrip()
+
+
+def option_missing_count(count: int) -> str:
+    """Right options left out, counted, never named."""
+    noun = "option" if count == 1 else "options"
+    return f"{count} right {noun} missing from your answer"
+
+
+def option_missing(item: str) -> str:
+    """A right option left out (reveal only)."""
+    return f"{item} is missing from your answer."
+
+
+def not_the_answer(value: object, why_text: str = "") -> str:
+    """A single-choice answer that is wrong."""
+    return f"{value} is not the right answer. {why_text}".rstrip()
+
+
+def not_the_candidate(key: str) -> str:
+    """A pick answer that is wrong."""
+    return f"Candidate {key} is not the right one."
+
+
+def candidate_extra(src: str, dst: str, ports: PortSet) -> str:
+    """A wrong candidate allows more than needed."""
+    return f"It also allows {src} -> {dst} {describe_ports(ports)}, which the task does not need."
+
+
+def candidate_missing(src: str, dst: str, ports: PortSet) -> str:
+    """A wrong candidate blocks something needed."""
+    return f"It blocks {src} -> {dst} {describe_ports(ports)}, which must work."
+
+
+def prediction_missing(flow: str) -> str:
+    """A flow without a prediction."""
+    return f"{flow}: no prediction given"
+
+
+def prediction_wrong(flow: str, truth: bool | None = None, why_text: str = "") -> str:
+    """A wrong prediction; the verdict and its reason only on an explicit reveal."""
+    if truth is None:
+        return f"{flow}: your prediction is wrong"
+    state = "allowed" if truth else "denied"
+    return f"{flow}: it is {state}: {why_text}"
+
+
+def prediction_unknown(flow: str) -> str:
+    """A predicted flow that is not asked."""
+    return f"{flow}: not one of the flows to predict (check the spelling)"
 
 
 def misconception_line(
@@ -172,3 +410,16 @@ def misconception_line(
         hint = ""
     detail = detail.rstrip(".")
     return f"Likely cause ({title}): {detail}. {hint}".rstrip()
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\n]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (newlines included) escaped, so echoed learner
+    text stays on its line and cannot forge a verdict.
+
+    >>> printable("a\\nthree-tier-db: passed")
+    'a\\\\nthree-tier-db: passed'
+    """
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)

@@ -7,6 +7,8 @@ Rules of this file:
   it earned out of its maximum, and a sentence for the learner.
 * A :class:`GradeResult` is one exercise: the checks, the total, and the feedback
   sentences in a fixed order (deterministic: the same answer always gives the same text).
+* Every sentence is stored with its control characters escaped
+  (:func:`autograder.feedback.printable`): text echoed from an answer stays on its line.
 * ``to_dict()`` is the JSON shape of ``npgrade --format json`` and of the nbgrader
   sandbox; it holds at least ``exercise``, ``passed``, ``score``, ``max_score`` and
   ``feedback``.
@@ -15,7 +17,9 @@ Rules of this file:
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+from autograder.feedback import printable
 
 __all__ = ["CheckResult", "GradeResult", "Misconception"]
 
@@ -85,10 +89,14 @@ class GradeResult:
             passed=all(c.passed for c in checks),
             score=score,
             max_score=max_score,
-            feedback=list(feedback),
-            checks=list(checks),
-            misconceptions=list(misconceptions or []),
+            feedback=[printable(line) for line in feedback],
+            checks=[replace(c, message=printable(c.message)) for c in checks],
+            misconceptions=[Misconception(m.id, printable(m.detail)) for m in misconceptions or []],
         )
+
+    def capped(self, most: float) -> GradeResult:
+        """The same grade with the score lowered to ``most`` (never passed)."""
+        return replace(self, passed=False, score=min(self.score, most))
 
     def to_dict(self) -> dict[str, object]:
         """The JSON shape shared by ``npgrade --format json`` and the nbgrader sandbox."""

@@ -8,7 +8,9 @@ Rules of this file:
 * Which cells hold answers, which exercise each answer is for and how many points each test
   cell is worth come from the instructor's SOURCE notebook (:func:`read_spec`), never from
   the submission.  The submission is only searched for the answer cell with the expected
-  ``grade_id`` (first one wins, as in nbgrader's ``DeduplicateIds``).
+  ``grade_id``; copy-pasted duplicates are resolved before, by
+  :class:`autograder.nbsanitize.SanitizeCells` (the answered copy is kept), and when two
+  remain anyway the first one is graded.
 * The answer is the string literal assigned to ``answer`` at the top level of the answer
   cell, read with :mod:`ast` (:func:`extract_answer`); nothing is evaluated.  A computed
   value (``answer = open(...).read()``, an f-string, a name) is refused with a sentence.
@@ -73,10 +75,12 @@ class Verdict:
     max_score: float
     passed: bool
     feedback: tuple[str, ...] = field(default_factory=tuple)
+    misconceptions: tuple[str, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["feedback"] = list(self.feedback)
+        d["misconceptions"] = list(self.misconceptions)
         return d
 
 
@@ -225,6 +229,7 @@ def grade_item(item: Mapping[str, Any], grader: Grader | None = None) -> Verdict
         points,
         bool(result.passed) and score >= points,
         tuple(str(f) for f in result.feedback),
+        tuple(str(m.id) for m in getattr(result, "misconceptions", ())),
     )
 
 
@@ -313,6 +318,7 @@ def _run_child(
                 float(v["max_score"]),
                 bool(v["passed"]),
                 tuple(str(f) for f in v["feedback"]),
+                tuple(str(m) for m in v.get("misconceptions", [])),
             )
             for v in raw
         ]

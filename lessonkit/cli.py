@@ -22,6 +22,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from npcore import Cluster, External, Pod, Protocol, resolve_port
 from npcore.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError, run
@@ -37,6 +38,10 @@ __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "all_pairs", "build_parser",
 
 PROG = "npcore draw"
 FORMATS = ("png", "svg")
+
+
+if TYPE_CHECKING:
+    from lessonkit.verdicts import Flow
 
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
@@ -79,7 +84,7 @@ def _listens(cluster: Cluster, pod: Pod, port: int | str, protocol: str) -> bool
     return number is not None and listening.contains(Protocol(protocol.upper()), number)
 
 
-def all_pairs(cluster: Cluster, port: int | str, protocol: str = "TCP") -> list:
+def all_pairs(cluster: Cluster, port: int | str, protocol: str = "TCP") -> list[Flow]:
     """Every ordered pair of peers on ``port`` (see the module docstring for what is left out)."""
     from lessonkit.diagrams import Flow
 
@@ -90,7 +95,7 @@ def all_pairs(cluster: Cluster, port: int | str, protocol: str = "TCP") -> list:
                 continue
             if isinstance(dst, Pod) and not _listens(cluster, dst, port, protocol):
                 continue
-            flows.append(Flow(src.key, dst.key, port, protocol))
+            flows.append(Flow(src.key, dst.key, port, Protocol(protocol.upper())))
     return flows
 
 

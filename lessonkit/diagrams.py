@@ -2,17 +2,21 @@
 
 Rules of this file:
 
-* Every decision comes from :func:`npcore.is_allowed`; :func:`compute_diagram` is pure and
-  returns a :class:`FlowDiagram` value that the drawing, the text alternative and the
-  tests all read.
-* Allowed and denied are told apart by colour AND line style (Okabe-Ito palette, safe
-  for colour-blind readers): allowed is blue and solid, denied is vermillion and dashed.
-  The side that blocks a denied connection (the source's egress, the destination's
-  ingress, or both) carries a cross marker on its half of the arrow.
+* What is drawn is a :class:`~lessonkit.verdicts.FlowDiagram` (npcore's verdicts); the
+  drawing adds nothing of its own.  Allowed is blue and solid, denied vermillion and
+  dashed; the side that blocks a denied connection (the source's egress, the
+  destination's ingress, or both) carries a cross on its half of the arrow, and the
+  arrow's label says which side blocks.
 * Every pod shows two lamps, ``in`` and ``out``: filled when the pod is isolated for that
-  direction, hollow when it is not (fill, not colour, carries the meaning).
-* On a CNI that does not enforce NetworkPolicy a banner says so, and every arrow is
-  allowed, as it is in such a cluster.
+  direction, hollow when it is not (fill, not colour, carries the meaning).  On a CNI that
+  does not enforce NetworkPolicy a banner says so, every arrow is allowed, and the lamps
+  give way to the words "not enforced": the picture never contradicts its banner.
+* Nothing overlaps: labels sit beside their arrow (never on it), so every arrow keeps a
+  visible shaft; tests/test_diagrams.py renders every diagram the course makes and fails
+  on overlapping text, on text over a cross or a lamp, and on an arrow too short to see.
+* One size for every diagram: the same scale (inches per layout unit) and, for scenes up
+  to :data:`_PER_ROW` pods a row, the same width (:data:`WIDTH_INCHES`).  Title, banner
+  and legend live inside the axes, in bands reserved for them, so nothing is cut.
 * Plot helpers take an ``ax``.  Rendering to bytes uses a bare :class:`Figure` with the
   Agg canvas, so nothing here depends on pyplot or on the notebook's backend.
 """
@@ -20,10 +24,10 @@ Rules of this file:
 from __future__ import annotations
 
 import io
-import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from typing import Any
 
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -31,344 +35,71 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.path import Path
 
-from npcore import Cluster, Connection, External, Pod, PolicyType, Protocol, is_allowed
-from npcore.engine import policy_selects
-from npcore.explain import explain_text
+from lessonkit.layout import (
+    _BOX_H,
+    _BOX_W,
+    _CROSS_AT,
+    _TITLE_BAND,
+    SCALE,
+    WIDTH_INCHES,
+    _Curve,
+    _curves,
+    _header_anchor,
+    _label_anchor,
+    _Layout,
+    _layout,
+)
+from lessonkit.verdicts import (
+    ALLOWED_COLOR,
+    ALLOWED_STYLE,
+    DENIED_COLOR,
+    DENIED_STYLE,
+    Arrow,
+    Flow,
+    FlowDiagram,
+    compute_diagram,
+    connection_for,
+    isolation,
+)
+from npcore import Cluster, Pod
+from npcore.reachability import Matrix
 
 __all__ = [
     "ALLOWED_COLOR",
     "ALLOWED_STYLE",
     "DENIED_COLOR",
     "DENIED_STYLE",
+    "WIDTH_INCHES",
     "Arrow",
     "Flow",
     "FlowCanvas",
     "FlowDiagram",
+    "FlowPicture",
     "compute_diagram",
+    "connection_for",
     "draw_flows",
     "draw_matrix",
     "flow_figure",
     "isolation",
+    "picture",
     "render",
     "render_png",
     "render_svg",
 ]
 
-# Okabe-Ito palette (Okabe & Ito, "Color Universal Design").
-ALLOWED_COLOR = "#0072B2"  # blue
-DENIED_COLOR = "#D55E00"  # vermillion
 BANNER_COLOR = "#F0E442"  # yellow
 POD_FILL = "#E8F1FA"
 EXTERNAL_FILL = "#FFF3D1"
 NAMESPACE_FILL = "#F4F4F4"
 LAMP_ON = "#222222"
-ALLOWED_STYLE = "-"
-DENIED_STYLE = "--"
-
-# Layout, in data units.
-_BOX_W, _BOX_H = 1.7, 1.0
-_COL_STEP, _ROW_STEP = 2.5, 1.7
-_PER_ROW = 5
-_NS_PAD = 0.45
-_NS_HEADER = 0.45
-_NS_GAP = 0.5
-_EXTERNAL_X = 0.0
-_CLUSTER_X = 3.2
-
-
-@dataclass(frozen=True)
-class Flow:
-    """A connection to draw: ``src`` and ``dst`` are npcore peer names (``ns/pod`` or an
-    external's name); ``port`` is a number or a named container port of ``dst``."""
-
-    src: str
-    dst: str
-    port: int | str
-    protocol: str = "TCP"
-    label: str | None = None
-
-    @classmethod
-    def parse(
-        cls, text: str, default_port: int | str | None = None, default_protocol: str = "TCP"
-    ) -> Flow:
-        """``SRC:DST[:PORT[/PROTOCOL]]``, as ``npcore-draw --flow`` takes it.
-
-        >>> Flow.parse("user:shop/web:80")
-        Flow(src='user', dst='shop/web', port=80, protocol='TCP', label=None)
-        >>> Flow.parse("shop/web:shop/db:mysql/tcp")
-        Flow(src='shop/web', dst='shop/db', port='mysql', protocol='TCP', label=None)
-        """
-        parts = text.split(":")
-        if len(parts) not in (2, 3) or not all(parts[:2]):
-            raise ValueError(f"flow {text!r}: expected SRC:DST or SRC:DST:PORT[/PROTOCOL]")
-        protocol = default_protocol.upper()
-        port: int | str | None = default_port
-        if len(parts) == 3:
-            port_text, _, proto_text = parts[2].partition("/")
-            if proto_text:
-                protocol = proto_text.upper()
-            port = int(port_text) if port_text.isdigit() else port_text
-            if not port_text:
-                raise ValueError(f"flow {text!r}: empty port")
-        if port is None:
-            raise ValueError(f"flow {text!r}: no port (give SRC:DST:PORT or --port)")
-        if protocol not in Protocol.__members__:
-            raise ValueError(f"flow {text!r}: protocol must be TCP, UDP or SCTP")
-        return cls(parts[0], parts[1], port, protocol)
-
-    @property
-    def name(self) -> str:
-        """``src -> dst PROTO PORT`` (plus the label, if any)."""
-        text = f"{self.src} -> {self.dst} {self.protocol} {self.port}"
-        return f"{text} ({self.label})" if self.label else text
-
-
-@dataclass(frozen=True)
-class Arrow:
-    """One flow and its verdict, as drawn."""
-
-    flow: Flow
-    allowed: bool
-    blocked_by: tuple[str, ...]  # subset of ("egress", "ingress"); empty if allowed
-    color: str
-    linestyle: str
-    explanation: str
-    policy_allows: bool = True
-    port: int | None = None  # the resolved port number (None: named port undefined)
-
-    def line(self, cni: str = "") -> str:
-        """The text-alternative line for this arrow."""
-        src, dst = self.flow.src, self.flow.dst
-        port = f"{self.flow.port}"
-        if isinstance(self.flow.port, str) and self.port is not None:
-            port = f"{self.flow.port} ({self.port})"
-        head = f"{src} -> {dst} {self.flow.protocol} {port}"
-        if self.flow.label:
-            head = f"{head} [{self.flow.label}]"
-        if self.allowed:
-            if not self.policy_allows:
-                return f"{head}: ALLOWED (policies would deny it, but {cni} does not enforce them)"
-            return f"{head}: ALLOWED"
-        if self.port is None:
-            return f"{head}: DENIED (no port named {self.flow.port!r} on {dst})"
-        sides = []
-        if "egress" in self.blocked_by:
-            sides.append(f"egress of {src}")
-        if "ingress" in self.blocked_by:
-            sides.append(f"ingress of {dst}")
-        return f"{head}: DENIED ({' and '.join(sides)})"
-
-
-@dataclass(frozen=True)
-class FlowDiagram:
-    """What a flow diagram shows: the arrows, the CNI, and which pods are isolated."""
-
-    arrows: tuple[Arrow, ...]
-    enforced: bool
-    cni: str
-    isolated: dict[str, tuple[bool, bool]] = field(default_factory=dict)  # (ingress, egress)
-
-    def text(self) -> str:
-        """The text alternative: one line per arrow, the isolated pods, then the CNI."""
-        lines = [a.line(self.cni) for a in self.arrows]
-        for pod, (ingress, egress) in self.isolated.items():
-            sides = [d for d, on in (("ingress", ingress), ("egress", egress)) if on]
-            if sides:
-                lines.append(f"{pod} is isolated for {' and '.join(sides)}")
-        if self.enforced:
-            lines.append(f"CNI: {self.cni} (enforces NetworkPolicy)")
-        else:
-            lines.append(
-                f"CNI: {self.cni}: policies NOT enforced by {self.cni}; every connection is allowed"
-            )
-        return "\n".join(lines)
-
-    def arrow(self, src: str, dst: str) -> Arrow:
-        """The first arrow from ``src`` to ``dst``; ``KeyError`` if there is none."""
-        for a in self.arrows:
-            if a.flow.src == src and a.flow.dst == dst:
-                return a
-        raise KeyError(f"{src} -> {dst}")
-
-    @property
-    def summary(self) -> str:
-        """``3 of 4 connections allowed``."""
-        allowed = sum(a.allowed for a in self.arrows)
-        return f"{allowed} of {len(self.arrows)} connections allowed"
-
-
-# --- deciding -----------------------------------------------------------------------------
-
-
-def _peer(cluster: Cluster, name: str) -> Pod | External:
-    try:
-        return cluster.pod(name) if "/" in name else cluster.external(name)
-    except KeyError:
-        known = ", ".join(p.key for p in cluster.peers()) or "none"
-        raise ValueError(f"unknown peer {name!r} in a flow; known peers: {known}") from None
-
-
-def connection_for(cluster: Cluster, flow: Flow) -> Connection:
-    """The npcore Connection a flow stands for."""
-    try:
-        protocol = Protocol(flow.protocol.upper())
-    except ValueError:
-        raise ValueError(
-            f"flow {flow.name}: protocol must be TCP, UDP or SCTP, not {flow.protocol!r}"
-        ) from None
-    return Connection(_peer(cluster, flow.src), _peer(cluster, flow.dst), flow.port, protocol)
-
-
-def isolation(cluster: Cluster) -> dict[str, tuple[bool, bool]]:
-    """``pod -> (isolated for ingress, isolated for egress)`` for every pod."""
-    out: dict[str, tuple[bool, bool]] = {}
-    for pod in cluster.pods:
-        ingress = egress = False
-        for policy in cluster.policies:
-            if not policy_selects(policy, pod):
-                continue
-            types = policy.effective_policy_types()
-            ingress = ingress or PolicyType.INGRESS in types
-            egress = egress or PolicyType.EGRESS in types
-        out[pod.key] = (ingress, egress)
-    return out
-
-
-def arrow_for(cluster: Cluster, flow: Flow) -> Arrow:
-    """Decide one flow with npcore and describe how to draw it."""
-    verdict = is_allowed(cluster, connection_for(cluster, flow))
-    blocked: tuple[str, ...] = ()
-    if not verdict.allowed and verdict.port is not None:
-        blocked = tuple(
-            side
-            for side, dv in (("egress", verdict.egress), ("ingress", verdict.ingress))
-            if not dv.allowed
-        )
-    return Arrow(
-        flow=flow,
-        allowed=verdict.allowed,
-        blocked_by=blocked,
-        color=ALLOWED_COLOR if verdict.allowed else DENIED_COLOR,
-        linestyle=ALLOWED_STYLE if verdict.allowed else DENIED_STYLE,
-        explanation=explain_text(verdict),
-        policy_allows=verdict.policy_allows,
-        port=verdict.port,
-    )
-
-
-def compute_diagram(cluster: Cluster, flows: Iterable[Flow]) -> FlowDiagram:
-    """Decide every flow; pure (no drawing)."""
-    return FlowDiagram(
-        arrows=tuple(arrow_for(cluster, f) for f in flows),
-        enforced=cluster.enforced,
-        cni=cluster.cni,
-        isolated=isolation(cluster),
-    )
-
-
-# --- layout -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Layout:
-    centers: dict[str, tuple[float, float]]
-    namespaces: tuple[tuple[str, float, float, float, float], ...]  # name, x0, y0, x1, y1
-    xlim: tuple[float, float]
-    ylim: tuple[float, float]
-
-
-def _layout(cluster: Cluster, flows: Sequence[Flow]) -> _Layout:
-    """Externals in a column on the left; each namespace a band of pods on the right."""
-    by_ns: dict[str, list[Pod]] = {}
-    for pod in cluster.pods:
-        by_ns.setdefault(pod.namespace, []).append(pod)
-    centers: dict[str, tuple[float, float]] = {}
-    bands: list[tuple[str, float, float, float, float]] = []
-    y_top = 0.0
-    widest = 1
-    for ns, pods in by_ns.items():
-        per_row = min(len(pods), _PER_ROW)
-        widest = max(widest, per_row)
-        rows = math.ceil(len(pods) / per_row)
-        y0 = y_top - _NS_HEADER - _NS_PAD - _BOX_H / 2
-        for i, pod in enumerate(pods):
-            row, col = divmod(i, per_row)
-            centers[pod.key] = (_CLUSTER_X + col * _COL_STEP, y0 - row * _ROW_STEP)
-        y_bottom = y0 - (rows - 1) * _ROW_STEP - _BOX_H / 2 - _NS_PAD
-        x1 = _CLUSTER_X + (per_row - 1) * _COL_STEP + _BOX_W / 2 + _NS_PAD
-        bands.append((ns, _CLUSTER_X - _BOX_W / 2 - _NS_PAD, y_bottom, x1, y_top))
-        y_top = y_bottom - _NS_GAP
-    cluster_bottom = min((b[2] for b in bands), default=-_ROW_STEP)
-    externals = list(cluster.externals)
-    if externals:
-        span = (len(externals) - 1) * _ROW_STEP
-        mid = cluster_bottom / 2
-        for i, ext in enumerate(externals):
-            centers[ext.key] = (_EXTERNAL_X, mid + span / 2 - i * _ROW_STEP)
-    ys = [c[1] for c in centers.values()] or [0.0]
-    top = max(0.0, max(ys) + _BOX_H)
-    bottom = min(cluster_bottom, min(ys) - _BOX_H)
-    x_right = _CLUSTER_X + (widest - 1) * _COL_STEP + _BOX_W / 2 + _NS_PAD + 0.8
-    x_left = (_EXTERNAL_X if externals else _CLUSTER_X) - _BOX_W / 2 - 0.5
-    return _Layout(centers, tuple(bands), (x_left, x_right), (bottom - 0.4, top + 0.9))
-
-
-def _bezier(p0: tuple[float, float], c: tuple[float, float], p2: tuple[float, float], t: float):
-    u = 1 - t
-    return (
-        u * u * p0[0] + 2 * u * t * c[0] + t * t * p2[0],
-        u * u * p0[1] + 2 * u * t * c[1] + t * t * p2[1],
-    )
-
-
-def _inside(point: tuple[float, float], center: tuple[float, float], pad: float = 0.06) -> bool:
-    return (
-        abs(point[0] - center[0]) <= _BOX_W / 2 + pad
-        and abs(point[1] - center[1]) <= _BOX_H / 2 + pad
-    )
-
-
-@dataclass(frozen=True)
-class _Curve:
-    start: tuple[float, float]
-    control: tuple[float, float]
-    end: tuple[float, float]
-
-    def at(self, t: float) -> tuple[float, float]:
-        return _bezier(self.start, self.control, self.end, t)
-
-
-def _curve(a: tuple[float, float], b: tuple[float, float], rad: float) -> _Curve:
-    """The part of an arc from box ``a`` to box ``b`` outside both boxes."""
-    dx, dy = b[0] - a[0], b[1] - a[1]
-    mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
-    c = (mid[0] + rad * dy, mid[1] - rad * dx)
-    steps = 120
-    t0, t1 = 0.0, 1.0
-    for i in range(steps + 1):
-        t = i / steps
-        if not _inside(_bezier(a, c, b, t), a):
-            t0 = t
-            break
-    for i in range(steps, -1, -1):
-        t = i / steps
-        if not _inside(_bezier(a, c, b, t), b):
-            t1 = t
-            break
-    if t1 <= t0:
-        t0, t1 = 0.0, 1.0
-
-    def blossom(s: float, u: float) -> tuple[float, float]:
-        w0, w1, w2 = (1 - s) * (1 - u), (1 - s) * u + s * (1 - u), s * u
-        return (w0 * a[0] + w1 * c[0] + w2 * b[0], w0 * a[1] + w1 * c[1] + w2 * b[1])
-
-    return _Curve(blossom(t0, t0), blossom(t0, t1), blossom(t1, t1))
-
+MUTED = "#666666"
 
 # --- drawing ------------------------------------------------------------------------------
 
 
-def _draw_box(ax: Axes, key: str, center: tuple[float, float], title: str, sub: str, *, fill: str):
+def _draw_box(
+    ax: Axes, key: str, center: tuple[float, float], title: str, sub: str, *, fill: str
+) -> None:
     x, y = center
     ax.add_artist(
         FancyBboxPatch(
@@ -383,25 +114,36 @@ def _draw_box(ax: Axes, key: str, center: tuple[float, float], title: str, sub: 
             zorder=3,
         )
     )
-    ax.text(x, y + 0.24, title, ha="center", va="center", fontsize=9, weight="bold", zorder=4)
-    ax.text(x, y - 0.02, sub, ha="center", va="center", fontsize=7, color="#444444", zorder=4)
+    ax.text(x, y + 0.28, title, ha="center", va="center", fontsize=9, weight="bold", zorder=4)
+    ax.text(x, y + 0.0, sub, ha="center", va="center", fontsize=7, color="#444444", zorder=4)
 
 
 def _lamp_positions(center: tuple[float, float]) -> tuple[tuple[float, float], ...]:
     x, y = center
-    return ((x - 0.42, y - 0.3), (x + 0.12, y - 0.3))
+    return ((x - 0.5, y - 0.3), (x + 0.14, y - 0.3))
 
 
-def _draw_lamp_labels(ax: Axes, center: tuple[float, float]) -> None:
-    for (lx, ly), label in zip(_lamp_positions(center), ("in", "out"), strict=True):
-        ax.text(lx + 0.1, ly, label, fontsize=6.5, va="center", ha="left", zorder=4)
-
-
-def _draw_lamps(ax: Axes, key: str, center: tuple[float, float], ingress: bool, egress: bool):
-    """Two lamps: filled when the pod is isolated for that direction, hollow when not."""
-    for (lx, ly), label, on in zip(
-        _lamp_positions(center), ("in", "out"), (ingress, egress), strict=True
-    ):
+def _draw_lamps(
+    ax: Axes, key: str, center: tuple[float, float], isolated: tuple[bool, bool], enforced: bool
+) -> None:
+    """Two lamps, filled when the pod is isolated for that direction, hollow when not;
+    on a CNI that does not enforce policies, the words "not enforced" instead."""
+    if not enforced:
+        x, y = center
+        ax.text(
+            x,
+            y - 0.3,
+            "not enforced",
+            ha="center",
+            va="center",
+            fontsize=6.5,
+            style="italic",
+            color=MUTED,
+            gid=f"lamp:{key}:not-enforced",
+            zorder=5,
+        )
+        return
+    for (lx, ly), label, on in zip(_lamp_positions(center), ("in", "out"), isolated, strict=True):
         ax.add_artist(
             Line2D(
                 [lx],
@@ -415,6 +157,7 @@ def _draw_lamps(ax: Axes, key: str, center: tuple[float, float], ingress: bool, 
                 zorder=5,
             )
         )
+        ax.text(lx + 0.14, ly, label, fontsize=6.5, va="center", ha="left", zorder=5)
 
 
 def _pod_subtitle(pod: Pod) -> str:
@@ -435,35 +178,27 @@ def draw_flows(
     """Draw ``flows`` on ``ax`` as npcore decides them on ``cluster``; return the diagram.
 
     Artists carry ``gid`` values that name what they show (``arrow:SRC->DST:PORT``,
-    ``block:egress:SRC->DST:PORT``, ``lamp:POD:in:on``, ``banner``) so tests and tools
-    can find them.
+    ``block:egress:SRC->DST:PORT``, ``label:SRC->DST:PORT``, ``lamp:POD:in:on``,
+    ``lamp:POD:not-enforced``, ``banner``) so tests and tools can find them.
     """
     flow_list = list(flows)
     diagram = compute_diagram(cluster, flow_list)
     layout = _layout(cluster, flow_list)
     curves = _curves(layout, flow_list)
-    _draw_scene(ax, cluster, layout, title=title, legend=legend, banner_room=not diagram.enforced)
+    _draw_scene(ax, cluster, layout, title=title, legend=legend)
     _draw_verdicts(ax, cluster, layout, diagram, curves)
     return diagram
 
 
 def _draw_scene(
-    ax: Axes,
-    cluster: Cluster,
-    layout: _Layout,
-    *,
-    title: str | None,
-    legend: bool,
-    banner_room: bool,
+    ax: Axes, cluster: Cluster, layout: _Layout, *, title: str | None, legend: bool
 ) -> None:
-    """What does not depend on policies or the CNI: namespaces, boxes, the lamps'
-    labels, the legend, the title."""
+    """What does not depend on policies or the CNI: bands, boxes, the legend, the title."""
     ax.set_xlim(*layout.xlim)
-    bottom, top = layout.ylim
-    ax.set_ylim(bottom, top if banner_room else top - 0.5)
+    ax.set_ylim(*layout.ylim)
     ax.set_aspect("equal")
     ax.axis("off")
-    for ns, x0, y0, x1, y1 in layout.namespaces:
+    for header, x0, y0, x1, y1 in layout.bands:
         ax.add_artist(
             FancyBboxPatch(
                 (x0, y0),
@@ -474,45 +209,51 @@ def _draw_scene(
                 edgecolor="#888888",
                 linewidth=1,
                 linestyle=":",
-                gid=f"namespace:{ns}",
+                gid=f"band:{header}",
                 zorder=1,
             )
         )
-        ax.text(x0 + 0.15, y1 - 0.25, f"namespace {ns}", fontsize=9, style="italic", zorder=2)
+        hx, hy, ha = _header_anchor((header, x0, y0, x1, y1))
+        ax.text(hx, hy, header, fontsize=9, style="italic", ha=ha, va="center", zorder=2)
     for pod in cluster.pods:
         _draw_box(ax, pod.key, layout.centers[pod.key], pod.name, _pod_subtitle(pod), fill=POD_FILL)
-        _draw_lamp_labels(ax, layout.centers[pod.key])
     for ext in cluster.externals:
         _draw_box(ax, ext.key, layout.centers[ext.key], ext.name, ext.ip, fill=EXTERNAL_FILL)
-    if cluster.externals:
-        top = max(layout.centers[e.key][1] for e in cluster.externals)
-        ax.text(
-            _EXTERNAL_X, top + _BOX_H / 2 + 0.25, "outside the cluster", ha="center", fontsize=8
-        )
     if title:
-        ax.set_title(title, fontsize=11)
+        ax.text(
+            0.5,
+            1 - 0.15 / (layout.ylim[1] - layout.ylim[0]),
+            title,
+            transform=ax.transAxes,
+            ha="center",
+            va="top",
+            fontsize=11,
+            gid="title",
+            zorder=2,
+        )
     if legend:
-        _legend(ax)
+        _legend(ax, layout)
 
 
 def _draw_verdicts(
     ax: Axes, cluster: Cluster, layout: _Layout, diagram: FlowDiagram, curves: Sequence[_Curve]
 ) -> None:
-    """What the policies and the CNI decide: lamps, arrows, blocking marks, the banner.
+    """What the policies and the CNI decide: lamps, arrows, labels, crosses, the banner.
 
     Everything here has a zorder above everything :func:`_draw_scene` draws, so a
     :class:`FlowCanvas` can draw it over a cached picture of the scene.
     """
     for pod in cluster.pods:
-        ingress, egress = diagram.isolated.get(pod.key, (False, False))
-        _draw_lamps(ax, pod.key, layout.centers[pod.key], ingress, egress)
+        isolated = diagram.isolated.get(pod.key, (False, False))
+        _draw_lamps(ax, pod.key, layout.centers[pod.key], isolated, diagram.enforced)
     for arrow, curve in zip(diagram.arrows, curves, strict=True):
         _draw_arrow(ax, arrow, curve)
         _draw_flow_label(ax, arrow, curve)
     if not diagram.enforced:
+        height = layout.ylim[1] - layout.ylim[0]
         ax.text(
             0.5,
-            0.985,
+            1 - (_TITLE_BAND + 0.1) / height,
             f"Policies NOT enforced by {diagram.cni}: every connection is allowed",
             transform=ax.transAxes,
             ha="center",
@@ -525,43 +266,37 @@ def _draw_verdicts(
         )
 
 
-def _curves(layout: _Layout, flows: Sequence[Flow]) -> list[_Curve]:
-    """The path of each flow's arrow; several flows between one pair bend apart."""
-    seen: dict[tuple[str, str], int] = {}
-    curves = []
-    for flow in flows:
-        a, b = layout.centers[flow.src], layout.centers[flow.dst]
-        key = (flow.src, flow.dst)
-        k = seen.get(key, 0)
-        seen[key] = k + 1
-        if key[0] == key[1]:
-            # A pod to itself: a small loop above the box.
-            a = (a[0] - 0.35, a[1] + _BOX_H / 2)
-            b = (b[0] + 0.35, b[1] + _BOX_H / 2)
-            curves.append(_Curve(a, (a[0] + 0.35, a[1] + 0.9 + 0.3 * k), b))
-        else:
-            curves.append(_curve(a, b, -0.3 - 0.14 * k))
-    return curves
-
-
 def _flow_name(flow: Flow) -> str:
     return f"{flow.src}->{flow.dst}:{flow.port}"
 
 
-def _draw_flow_label(ax: Axes, arrow: Arrow, curve: _Curve) -> None:
-    """The port (and label) on the middle of the arrow, in the arrow's colour."""
+def _label_text(arrow: Arrow) -> str:
     flow = arrow.flow
-    mx, my = curve.at(0.5)
+    lines = [f"{flow.protocol} {flow.port}"]
+    if flow.label:
+        lines.append(flow.label)
+    if arrow.blocked_by:
+        lines.append("blocked by " + " and ".join(arrow.blocked_by))
+    elif not arrow.allowed:
+        lines.append("no such port")
+    return "\n".join(lines)
+
+
+def _draw_flow_label(ax: Axes, arrow: Arrow, curve: _Curve) -> None:
+    """The port, the label and the blocking side, beside the middle of the arrow."""
+    x, y, ha, va = _label_anchor(curve)
     ax.text(
-        mx,
-        my,
-        f"{flow.protocol} {flow.port}" + (f"\n{flow.label}" if flow.label else ""),
-        ha="center",
-        va="center",
+        x,
+        y,
+        _label_text(arrow),
+        ha=ha,
+        va=va,
         fontsize=7,
         color=arrow.color,
-        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
+        linespacing=1.15,
+        gid=f"label:{_flow_name(arrow.flow)}",
         zorder=7,
+        bbox={"boxstyle": "round,pad=0.12", "facecolor": "white", "edgecolor": "none"},
     )
 
 
@@ -579,7 +314,7 @@ def _draw_arrow(ax: Axes, arrow: Arrow, curve: _Curve) -> None:
             zorder=6,
         )
     )
-    for side, t in (("egress", 0.22), ("ingress", 0.78)):
+    for side, t in _CROSS_AT.items():
         if side not in arrow.blocked_by:
             continue
         mx, my = curve.at(t)
@@ -596,12 +331,9 @@ def _draw_arrow(ax: Axes, arrow: Arrow, curve: _Curve) -> None:
                 zorder=8,
             )
         )
-        ax.text(
-            mx, my + 0.22, f"{side} blocks", ha="center", fontsize=6.5, color=DENIED_COLOR, zorder=8
-        )
 
 
-def _legend(ax: Axes) -> None:
+def _legend(ax: Axes, layout: _Layout) -> None:
     handles = [
         Line2D([], [], color=ALLOWED_COLOR, linestyle=ALLOWED_STYLE, lw=2, label="allowed"),
         Line2D([], [], color=DENIED_COLOR, linestyle=DENIED_STYLE, lw=2, label="denied"),
@@ -625,10 +357,11 @@ def _legend(ax: Axes) -> None:
             label="not isolated",
         ),
     ]
+    height = layout.ylim[1] - layout.ylim[0]
     ax.legend(
         handles=handles,
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.0),
+        loc="lower center",
+        bbox_to_anchor=(0.5, 0.1 / height),
         ncol=5,
         fontsize=7.5,
         frameon=False,
@@ -640,23 +373,45 @@ def _legend(ax: Axes) -> None:
 
 
 def _figure(layout: _Layout, title: str | None, dpi: int) -> tuple[Figure, Axes]:
+    """A figure at the common scale, with one axes filling it (title, banner and legend
+    are drawn inside the axes, in their reserved bands)."""
     width = layout.xlim[1] - layout.xlim[0]
     height = layout.ylim[1] - layout.ylim[0]
-    scale = min(0.95, 13.0 / width, 11.0 / height)
-    fig = Figure(figsize=(max(6.0, width * scale), max(3.0, height * scale + 0.6)), dpi=dpi)
+    scale = min(SCALE, 16.0 / width, 14.0 / height)  # very large scenes shrink to fit
+    fig = Figure(figsize=(width * scale, height * scale), dpi=dpi)
     FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.01, 0.08, 0.98, 0.86 if title else 0.9))
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     return fig, ax
 
 
 def flow_figure(
     cluster: Cluster, flows: Iterable[Flow], *, title: str | None = None, dpi: int = 100
 ) -> tuple[Figure, FlowDiagram]:
-    """A new Agg-backed Figure sized to the scene, with the flows drawn on it."""
+    """A new Agg-backed Figure at the common size, with the flows drawn on it."""
     flow_list = list(flows)
     fig, ax = _figure(_layout(cluster, flow_list), title, dpi)
     diagram = draw_flows(ax, cluster, flow_list, title=title)
     return fig, diagram
+
+
+class FlowPicture:
+    """A flow diagram for a lesson cell: shows itself as a PNG (with the text
+    alternative as its plain-text form); ``.diagram`` and ``.text()`` for the rest."""
+
+    def __init__(self, cluster: Cluster, flows: Iterable[Flow], *, title: str | None = None):
+        self.png, self.diagram = render(cluster, flows, title=title)
+
+    def text(self) -> str:
+        """The text alternative (see :meth:`FlowDiagram.text`)."""
+        return self.diagram.text()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        return {"image/png": self.png, "text/plain": self.diagram.text()}
+
+
+def picture(cluster: Cluster, flows: Iterable[Flow], *, title: str | None = None) -> FlowPicture:
+    """The diagram of ``flows`` on ``cluster`` as a lesson cell shows it."""
+    return FlowPicture(cluster, flows, title=title)
 
 
 def _scene_key(cluster: Cluster) -> tuple[object, ...]:
@@ -693,13 +448,13 @@ class FlowCanvas:
         self._layout = _layout(cluster, self.flows)
         self._curves = _curves(self._layout, self.flows)
         self.figure, self.ax = _figure(self._layout, self.title, self.dpi)
-        _draw_scene(self.ax, cluster, self._layout, title=self.title, legend=True, banner_room=True)
+        _draw_scene(self.ax, cluster, self._layout, title=self.title, legend=True)
         canvas = self.figure.canvas
         assert isinstance(canvas, FigureCanvasAgg)
         self._canvas = canvas
-        canvas.draw()
-        self._background = canvas.copy_from_bbox(self.figure.bbox)
-        self._verdict_artists: list = []
+        canvas.draw()  # type: ignore[no-untyped-call]
+        self._background = canvas.copy_from_bbox(self.figure.bbox)  # type: ignore[no-untyped-call]
+        self._verdict_artists: list[Artist] = []
 
     def render(self, cluster: Cluster) -> tuple[bytes, FlowDiagram]:
         """PNG bytes of ``cluster``'s flows, and the FlowDiagram they show."""
@@ -712,7 +467,7 @@ class FlowCanvas:
         _draw_verdicts(self.ax, cluster, self._layout, diagram, self._curves)
         added = [a for a in self.ax.get_children() if a not in before]
         self._verdict_artists = added
-        self._canvas.restore_region(self._background)
+        self._canvas.restore_region(self._background)  # type: ignore[no-untyped-call]
         for artist in sorted(added, key=lambda a: a.get_zorder()):
             self.ax.draw_artist(artist)
         from PIL import Image
@@ -720,7 +475,13 @@ class FlowCanvas:
 
         width, height = self._canvas.get_width_height(physical=True)
         image = Image.frombuffer(
-            "RGBA", (width, height), self._canvas.buffer_rgba(), "raw", "RGBA", 0, 1
+            "RGBA",
+            (width, height),
+            self._canvas.buffer_rgba(),  # type: ignore[no-untyped-call]
+            "raw",
+            "RGBA",
+            0,
+            1,
         )
         info = PngInfo()
         info.add_text("Title", self.title or "flow diagram")
@@ -748,7 +509,9 @@ def render(
     return buffer.getvalue(), diagram
 
 
-def render_png(cluster: Cluster, flows: Iterable[Flow], path: str | None = None, **kw) -> bytes:
+def render_png(
+    cluster: Cluster, flows: Iterable[Flow], path: str | None = None, **kw: Any
+) -> bytes:
     """PNG bytes of the diagram, also written to ``path`` when given."""
     data, _ = render(cluster, flows, fmt="png", **kw)
     if path is not None:
@@ -757,7 +520,9 @@ def render_png(cluster: Cluster, flows: Iterable[Flow], path: str | None = None,
     return data
 
 
-def render_svg(cluster: Cluster, flows: Iterable[Flow], path: str | None = None, **kw) -> bytes:
+def render_svg(
+    cluster: Cluster, flows: Iterable[Flow], path: str | None = None, **kw: Any
+) -> bytes:
     """SVG bytes of the diagram, also written to ``path`` when given."""
     data, _ = render(cluster, flows, fmt="svg", **kw)
     if path is not None:
@@ -769,7 +534,7 @@ def render_svg(cluster: Cluster, flows: Iterable[Flow], path: str | None = None,
 # --- truth table --------------------------------------------------------------------------
 
 
-def draw_matrix(ax: Axes, matrix, *, title: str | None = None) -> None:
+def draw_matrix(ax: Axes, matrix: Matrix, *, title: str | None = None) -> None:
     """A heat-map of an :class:`npcore.Matrix`: rows are sources, columns destinations.
 
     Cells carry a mark as well as a colour (``✓`` blue allowed, ``✗`` vermillion denied).

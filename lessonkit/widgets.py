@@ -31,7 +31,31 @@ from lessonkit.diagrams import Flow, FlowCanvas, FlowDiagram
 from npcore import KNOWN_CNIS, Cluster, NetworkPolicy, Protocol, cni_info, matrix
 from npcore.reachability import Matrix
 
-__all__ = ["FlowExplorer", "PolicyEditor", "message_html", "truth_table_html"]
+__all__ = ["FlowExplorer", "PolicyEditor", "error_excerpt", "message_html", "truth_table_html"]
+
+
+def error_excerpt(text: str, error: Any) -> str:
+    r"""One validation error as the learner needs it: the message, then its YAML line
+    with a caret under the column (when the error knows its line).
+
+    >>> from npcore.errors import FieldError
+    >>> print(error_excerpt("a: 1\nspec:\n  podSelecter: {}\n",
+    ...       FieldError("spec.podSelecter", "unknown field", file="p.yaml", line=3, column=3)))
+    p.yaml:3:3: spec.podSelecter: unknown field
+        3 |   podSelecter: {}
+          |   ^
+    """
+    message = str(error)
+    line = getattr(error, "line", None)
+    lines = text.splitlines()
+    if not isinstance(line, int) or not 1 <= line <= len(lines):
+        return message
+    column = getattr(error, "column", None)
+    number = f"{line:5d} | "
+    excerpt = f"{message}\n{number}{lines[line - 1]}"
+    if isinstance(column, int) and column >= 1:
+        excerpt += "\n" + " " * (len(number) - 2) + "| " + " " * (column - 1) + "^"
+    return excerpt
 
 
 def message_html(cluster: Cluster, diagram: FlowDiagram) -> str:
@@ -137,8 +161,9 @@ class _Panel:
         """The live widget, with the diagram's text alternative as its plain-text form
         (what static viewers, screen readers and saved notebooks show)."""
         bundle = self.widget._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, dict) and getattr(self, "diagram", None) is not None:
-            bundle["text/plain"] = self.diagram.text()
+        diagram = getattr(self, "diagram", None)
+        if isinstance(bundle, dict) and diagram is not None:
+            bundle["text/plain"] = diagram.text()
         return bundle
 
 
@@ -148,7 +173,8 @@ class FlowExplorer(_Panel):
     ``policies_yaml`` maps a policy (``ns/name`` or ``name``) to the YAML shown next to its
     checkbox.  Attributes: ``.toggles`` (policy key -> Checkbox), ``.cni`` (Dropdown),
     ``.connection`` (Dropdown of flows), ``.explanation`` (npcore's explanation of the
-    picked connection), ``.diagram`` (the last :class:`FlowDiagram`), ``.message``.
+    picked connection), ``.diagram`` (the last :class:`FlowDiagram`), ``.message``,
+    ``.policy_yaml`` (policy key -> the YAML shown next to its checkbox).
     """
 
     def __init__(
@@ -165,6 +191,7 @@ class FlowExplorer(_Panel):
         self.title = title
         yaml_for = dict(policies_yaml or {})
         self.toggles: dict[str, W.Checkbox] = {}
+        self.policy_yaml: dict[str, W.HTML] = {}  # policy key -> its YAML, next to its box
         rows: list[W.Widget] = []
         for policy in cluster.policies:
             box = W.Checkbox(value=True, description=policy.key, indent=False)
@@ -173,12 +200,12 @@ class FlowExplorer(_Panel):
             text = yaml_for.get(policy.key) or yaml_for.get(policy.name)
             parts: list[W.Widget] = [box]
             if text:
-                parts.append(
-                    W.HTML(
-                        f"<details><summary>YAML</summary>{_pre(text)}</details>",
-                        layout=W.Layout(flex="1"),
-                    )
+                shown = W.HTML(
+                    f"<details><summary>YAML</summary>{_pre(text)}</details>",
+                    layout=W.Layout(flex="1"),
                 )
+                self.policy_yaml[policy.key] = shown
+                parts.append(shown)
             rows.append(W.HBox(parts))
         self.cni = W.Dropdown(
             options=list(KNOWN_CNIS), value=cluster.cni, description="CNI", style={}
@@ -260,6 +287,7 @@ class PolicyEditor(_Panel):
         *,
         filename: str = "policy.yaml",
         title: str | None = None,
+        port: tuple[int | str, str] | None = None,
     ) -> None:
         super().__init__()
         self.base = cluster
@@ -277,9 +305,12 @@ class PolicyEditor(_Panel):
         self.error_list = W.HTML(value="")
         self.error_list.add_class("netpol-validation")
         ports = list(dict.fromkeys((f.port, f.protocol.upper()) for f in self.flows))
+        if port is not None and (port[0], port[1].upper()) not in ports:
+            ports.append((port[0], port[1].upper()))
+        first = (port[0], port[1].upper()) if port is not None else ports[0] if ports else None
         self.port = W.Dropdown(
-            options=[(f"{proto} {port}", (port, proto)) for port, proto in ports],
-            value=ports[0] if ports else None,
+            options=[(f"{proto} {number}", (number, proto)) for number, proto in ports],
+            value=first,
             description="Port",
         )
         self.truth_table = W.HTML(value="")
@@ -317,7 +348,11 @@ class PolicyEditor(_Panel):
             policies = parse_policies(self.editor.value, self.filename)
         except (ParseError, ValidationError) as error:
             self.errors = [str(e) for e in error.errors]
-            items = "".join(f"<li><code>{html.escape(e)}</code></li>" for e in self.errors)
+            text = self.editor.value
+            items = "".join(
+                f"<li>{_pre(error_excerpt(text, e), 'netpol-error-excerpt')}</li>"
+                for e in error.errors
+            )
             if self.diagram is None:  # never valid yet: show the scene on its own
                 kept = " The diagram shows the scene without the policies in the editor."
                 self._draw(self.cluster, self.flows, self.title)

@@ -30,9 +30,6 @@
 # Terms are recalled in the course's [glossary](../docs/glossary.md).
 
 # %%
-# %matplotlib inline
-import matplotlib.pyplot as plt
-
 from lessonkit import diagrams, quiz, scenes
 
 # %% [markdown]
@@ -55,20 +52,14 @@ from lessonkit import diagrams, quiz, scenes
 # %%
 shop = scenes.three_tier()
 flows = scenes.three_tier_flows()[:3]  # the three steps of one request
-fig, ax = plt.subplots(figsize=(10, 3.5), layout="constrained")
-diagram = diagrams.draw_flows(ax, shop, flows, title="One request through the shop")
+diagram = diagrams.picture(shop, flows, title="One request through the shop")
+diagram
 
 # %%
 print(diagram.text())  # the same diagram, as text
 
 # %%
-quiz.MultipleChoice(
-    "Which server opens a connection to the database server?",
-    ["the user's browser", "the web server", "the API server"],
-    2,
-    "Only the API server talks to the database; the web server asks the API server.",
-    hints=["The user only talks to the web server.", "The web server asks the API server.", ""],
-)
+quiz.show("01-who-opens-db")
 
 # %% [markdown]
 # ## 2. Ingress and egress
@@ -84,10 +75,10 @@ quiz.MultipleChoice(
 # server it is **egress**.
 
 # %%
-quiz.DirectionQuiz("user", "web", viewpoint="web", what="the user asks for a page")
+quiz.show("01-user-to-web-for-web")
 
 # %%
-quiz.DirectionQuiz("web", "api", viewpoint="web", what="the web server asks for data")
+quiz.show("01-web-to-api-for-web")
 
 # %% [markdown]
 # ## 3. Only the start of the connection counts
@@ -98,23 +89,7 @@ quiz.DirectionQuiz("web", "api", viewpoint="web", what="the web server asks for 
 # server"; it is the reply to the user's ingress connection.
 
 # %%
-quiz.MultipleChoice(
-    "The web server sends the finished page back to the user. "
-    "For the web server, what is this reply?",
-    [
-        "ingress",
-        "egress",
-        "neither: it is the reply on the user's connection, which is ingress for the web server",
-    ],
-    2,
-    "A reply belongs to the connection it answers. Rules are written for connections, "
-    "named by who starts them.",
-    hints=[
-        "The page goes out, so it is not ingress either way.",
-        "Who started this connection? The user did.",
-        "",
-    ],
-)
+quiz.show("01-the-reply")
 
 # %% [markdown]
 # ## 4. The API server and the database server
@@ -127,13 +102,13 @@ quiz.MultipleChoice(
 #   connection of its own, so it has no egress traffic in this application.
 
 # %%
-quiz.DirectionQuiz("web", "api", viewpoint="api", what="the web server asks for data")
+quiz.show("01-web-to-api-for-api")
 
 # %%
-quiz.DirectionQuiz("api", "db", viewpoint="api", what="a SQL query")
+quiz.show("01-api-to-db-for-api")
 
 # %%
-quiz.DirectionQuiz("api", "db", viewpoint="db", what="a SQL query")
+quiz.show("01-api-to-db-for-db")
 
 # %% [markdown]
 # ## Key points
@@ -166,3 +141,14 @@ quiz.DirectionQuiz("api", "db", viewpoint="db", what="a SQL query")
 # > # web starts a connection to api: egress for web, ingress for api
 # > kubectl -n shop exec web -- curl -s -m 1 -o /dev/null -w '%{http_code}\n' http://api
 # > ```
+
+# %% [markdown]
+# ## Practise: graded exercises and drills
+#
+# The autograder grades these by what your answer *does* (run in a terminal, in the
+# repository; `.venv/bin/npgrade list` shows every exercise, its points and its time).
+# Each task is in `autograder/exercises/ID.yaml` (`task:`); write your answer in a file and
+# grade it with `.venv/bin/npgrade ID answer.yaml`. Drills are timed, as in the exam:
+# `.venv/bin/npgrade drill ID`.
+#
+# - `classify-direction`: ingress or egress, from one component's point of view.

@@ -32,11 +32,7 @@
 
 # %%
 # %matplotlib inline
-import matplotlib.pyplot as plt
-
-from lessonkit import diagrams, quiz, scenes
-
-flows = scenes.three_tier_flows()[:3]  # user -> web, web -> api, api -> db
+from lessonkit import quiz
 
 # %% [markdown]
 # ## 1. Listing the rules
@@ -57,21 +53,7 @@ flows = scenes.three_tier_flows()[:3]  # user -> web, web -> api, api -> db
 # database itself only needs an ingress rule (rule 5).
 
 # %%
-quiz.MultipleChoice(
-    "Which rule lets the API server open connections to the database server?",
-    [
-        "an ingress rule on the API server",
-        "an egress rule on the API server, to the database on TCP 3306",
-        "an egress rule on the database server",
-    ],
-    1,
-    "The API server starts the connection, so the rule is egress, on the API server.",
-    hints=[
-        "Ingress on the API server is about connections coming in from the web server.",
-        "",
-        "The database does not start this connection; egress on it is about its own calls.",
-    ],
-)
+quiz.show("02-rule-for-api-to-db")
 
 # %% [markdown]
 # ## 2. One connection, two rules
@@ -82,30 +64,16 @@ quiz.MultipleChoice(
 # - an **ingress** rule at the destination (may this caller come in?).
 #
 # Below, the shop is locked down with exactly the five rules (and DNS, lesson 05).
-# Predict the four connections first. In the diagram each arrow has two halves, the
-# source's egress and the destination's ingress, and a cross marks the half that blocks.
+# Predict the four connections first; **Reveal** then draws the diagram. Each arrow has
+# two halves, the source's egress and the destination's ingress, and a cross marks the
+# half that blocks.
 # The lamps on each box show which directions are locked down ("isolated").
 
 # %%
-locked = scenes.three_tier(lockdown=True)
-quiz.PredictFlows(locked, scenes.three_tier_flows(), question="Predict each connection.")
+quiz.show("02-predict-five-rules")
 
 # %%
-fig, ax = plt.subplots(figsize=(10, 3.8), layout="constrained")
-diagram = diagrams.draw_flows(ax, locked, scenes.three_tier_flows(), title="The five rules")
-
-# %%
-print(diagram.text())
-
-# %%
-quiz.predict_connection(
-    locked,
-    "shop/web",
-    "shop/db",
-    3306,
-    question="With only the five rules, can the web server reach the database on TCP 3306?",
-    explanation="No rule allows web -> db, at either end.",
-)
+quiz.show("02-web-to-db-five-rules")
 
 # %% [markdown]
 # ## 3. What breaks when a rule is missing
@@ -114,26 +82,13 @@ quiz.predict_connection(
 # reveal: the answer is computed by the course's NetworkPolicy engine.
 
 # %%
-quiz.which_flow_breaks(
-    scenes.three_tier(lockdown=True, without="api-egress"),
-    flows,
-    question="Rule 4 (egress from the API server to the database) is missing. What fails?",
-)
+quiz.show("02-without-rule-4")
 
 # %%
-quiz.which_flow_breaks(
-    scenes.three_tier(lockdown=True, without="web-ingress"),
-    flows,
-    question="Rule 1 (ingress to the web server on TCP 80) is missing. What fails?",
-)
+quiz.show("02-without-rule-1")
 
 # %%
-quiz.which_flow_breaks(
-    scenes.three_tier(lockdown=True, without="api-ingress"),
-    flows,
-    question="Rule 3 (ingress to the API server from the web server) is missing. What fails?",
-    explanation="The web server may send (rule 2), but the API server does not let it in.",
-)
+quiz.show("02-without-rule-3")
 
 # %% [markdown]
 # ## Key points
@@ -157,3 +112,14 @@ quiz.which_flow_breaks(
 # > kubectl -n shop exec web -- curl -s -m 1 -o /dev/null -w '%{http_code}\n' http://api
 # > kubectl -n shop exec api -- timeout 1 bash -c '</dev/tcp/db/3306' && echo "api -> db open"
 # > ```
+
+# %% [markdown]
+# ## Practise: graded exercises and drills
+#
+# The autograder grades these by what your answer *does* (run in a terminal, in the
+# repository; `.venv/bin/npgrade list` shows every exercise, its points and its time).
+# Each task is in `autograder/exercises/ID.yaml` (`task:`); write your answer in a file and
+# grade it with `.venv/bin/npgrade ID answer.yaml`. Drills are timed, as in the exam:
+# `.venv/bin/npgrade drill ID`.
+#
+# - `three-tier-rules`: list the rules the three-tier application needs.

@@ -51,17 +51,7 @@ shop = scenes.three_tier()
 print(scenes.pod_table(shop))
 
 # %%
-quiz.MultipleChoice(
-    "Two pods run on the same node. How many IP addresses do they have between them?",
-    ["one: the node's", "two: one per pod", "none until a Service is created"],
-    1,
-    "Every pod has its own IP address, whichever node it runs on.",
-    hints=[
-        "The node has its own IP, but so does each pod.",
-        "",
-        "A Service adds an IP of its own; pods have theirs from the start.",
-    ],
-)
+quiz.show("03-pod-ips")
 
 # %% [markdown]
 # ## 2. Pods reach each other with no extra routes
@@ -78,17 +68,7 @@ quiz.MultipleChoice(
 # - through a **Service**, which forwards to the pods it selects.
 
 # %%
-quiz.MultipleChoice(
-    "What must you configure so that the web pod can open a connection to the api pod's IP?",
-    ["a route on each node", "a NetworkPolicy that allows it", "nothing"],
-    2,
-    "The cluster network already connects every pod to every other pod.",
-    hints=[
-        "Routing between pods is the network plugin's job, not yours.",
-        "Policies restrict traffic; without any, traffic is allowed.",
-        "",
-    ],
-)
+quiz.show("03-what-to-configure")
 
 # %% [markdown]
 # ## 3. Services for the pods and for the users
@@ -102,35 +82,22 @@ quiz.MultipleChoice(
 print(scenes.service_table(shop))
 
 # %%
-quiz.MultipleChoice(
-    "The web pod calls http://api (the Service, port 80). "
-    "On which port does the connection arrive at the api pod?",
-    ["80", "8080", "both"],
-    1,
-    "The Service forwards port 80 to targetPort 8080: the pod only ever sees 8080. "
-    "Remember this when you write policy ports (lesson 05).",
-    hints=["80 is the Service's port, not the pod's.", "", "Only one port reaches the pod."],
-)
+quiz.show("03-service-port")
 
 # %% [markdown]
 # ## 4. The default: all allow
 #
 # Out of the box, Kubernetes has no restriction at all: an "all allow" default lets any
-# pod reach any other pod or Service. The table below is computed for TCP 3306 (the
-# database port): every source reaches every destination.
+# pod reach any other pod or Service. Predict one connection, then look at the table
+# below, computed for TCP 3306 (the database port): every row is a source, every column
+# a destination.
+
+# %%
+quiz.show("03-web-to-db-no-policy")
 
 # %%
 fig, ax = plt.subplots(figsize=(5, 5), layout="constrained")
 diagrams.draw_matrix(ax, matrix(shop, 3306), title="TCP 3306, no policies")
-
-# %%
-quiz.predict_connection(
-    shop,
-    "shop/web",
-    "shop/db",
-    3306,
-    question="No policy exists yet. Can the web pod connect to the database on TCP 3306?",
-)
 
 # %% [markdown]
 # ## 5. What we want instead
@@ -141,17 +108,14 @@ quiz.predict_connection(
 # a *NetworkPolicy*, the subject of the next lesson.
 
 # %%
-fig, ax = plt.subplots(figsize=(10, 3.8), layout="constrained")
-diagram = diagrams.draw_flows(ax, shop, scenes.three_tier_flows(), title="All allow")
-print(diagram.text())
+diagram = diagrams.picture(shop, scenes.three_tier_flows(), title="All allow")
+diagram
 
 # %%
-quiz.MultipleChoice(
-    "Which connection do we want to stop?",
-    ["user -> web", "web -> api", "api -> db", "web -> db"],
-    3,
-    "web -> db is not part of any request; only the API server should reach the database.",
-)
+print(diagram.text())  # the same diagram, as text
+
+# %%
+quiz.show("03-which-to-stop")
 
 # %% [markdown]
 # ## Key points
@@ -173,3 +137,14 @@ quiz.MultipleChoice(
 # > kubectl -n shop exec web -- timeout 1 bash -c '</dev/tcp/db/3306' && echo "web -> db open"
 # > kubectl -n shop get networkpolicy                # "No resources found": nothing restricts
 # > ```
+
+# %% [markdown]
+# ## Practise: graded exercises and drills
+#
+# The autograder grades these by what your answer *does* (run in a terminal, in the
+# repository; `.venv/bin/npgrade list` shows every exercise, its points and its time).
+# Each task is in `autograder/exercises/ID.yaml` (`task:`); write your answer in a file and
+# grade it with `.venv/bin/npgrade ID answer.yaml`. Drills are timed, as in the exam:
+# `.venv/bin/npgrade drill ID`.
+#
+# - `predict-default-allow`: predict a cluster with no policies.

@@ -37,12 +37,9 @@
 
 # %%
 # %matplotlib inline
-import matplotlib.pyplot as plt
-
-from lessonkit import diagrams, quiz, scenes
+from lessonkit import quiz, scenes
 
 shop = scenes.three_tier()
-flows = scenes.three_tier_flows()
 
 # %% [markdown]
 # ## 1. A namespaced object
@@ -59,12 +56,7 @@ flows = scenes.three_tier_flows()
 print(scenes.DB_POLICY_YAML)
 
 # %%
-quiz.MultipleChoice(
-    "db-policy has `namespace: shop`. Which pods can it select?",
-    ["pods of any namespace", "pods of the namespace shop", "pods of kube-system"],
-    1,
-    "A NetworkPolicy only selects pods in its own namespace.",
-)
+quiz.show("04-policy-namespace")
 
 # %% [markdown]
 # ## 2. Linking a policy to pods: labels and podSelector
@@ -78,18 +70,7 @@ quiz.MultipleChoice(
 print(scenes.pod_table(shop))
 
 # %%
-relabelled = scenes.relabel(
-    shop.with_policies([scenes.db_policy()]), "shop/db", {"role": "database"}
-)
-quiz.predict_connection(
-    relabelled,
-    "shop/web",
-    "shop/db",
-    3306,
-    question="Someone relabels the db pod `role=database`. db-policy is unchanged. "
-    "Can the web pod now reach the database?",
-    explanation="The selector `role: db` no longer matches, so no policy applies to the pod.",
-)
+quiz.show("04-relabelled-db")
 
 # %% [markdown]
 # ## 3. Once selected, the pod is isolated in the policy's directions
@@ -102,31 +83,13 @@ quiz.predict_connection(
 # **selected** pods: the web and API pods are unaffected by db-policy.
 
 # %%
-protected = scenes.three_tier(with_db_policy=True)
-quiz.PredictFlows(protected, flows, question="db-policy is applied. Predict each connection.")
+quiz.show("04-predict-db-policy")
 
 # %%
-fig, ax = plt.subplots(figsize=(10, 3.8), layout="constrained")
-diagram = diagrams.draw_flows(ax, protected, flows, title="db-policy")
+quiz.show("04-web-to-db-db-policy")
 
 # %%
-quiz.predict_connection(
-    protected,
-    "shop/web",
-    "shop/db",
-    3306,
-    question="With db-policy, can the web pod reach the database on TCP 3306?",
-)
-
-# %%
-quiz.predict_connection(
-    protected,
-    "shop/db",
-    "shop/web",
-    80,
-    question="With db-policy (policyTypes: Ingress), can the db pod open a connection to web?",
-    explanation="db-policy isolates the db pod for ingress only, and web is not selected.",
-)
+quiz.show("04-db-to-web-db-policy")
 
 # %% [markdown]
 # ## 4. policyTypes: which directions
@@ -137,24 +100,7 @@ quiz.predict_connection(
 # egress rules. A policy meant to lock down egress should therefore say so.
 
 # %%
-quiz.MultipleChoice(
-    "A policy selects the api pod and has no rules at all, and no policyTypes. What does it do?",
-    [
-        "nothing",
-        "blocks all ingress to the api pod",
-        "blocks all egress from the api pod",
-        "blocks both directions",
-    ],
-    1,
-    "policyTypes defaults to [Ingress] when there are no egress rules; with no ingress "
-    "rules, nothing may come in.",
-    hints=[
-        "Selecting a pod isolates it, even with no rules.",
-        "",
-        "Egress is isolated only if policyTypes says so or there are egress rules.",
-        "Egress is isolated only if policyTypes says so or there are egress rules.",
-    ],
-)
+quiz.show("04-no-rules-no-types")
 
 # %% [markdown]
 # ## 5. Ingress rules: from and ports
@@ -170,34 +116,26 @@ quiz.MultipleChoice(
 # same rule.
 
 # %%
-quiz.MultipleChoice(
-    "In db-policy, what is `port: 3306`?",
-    [
-        "the port the api pod sends from",
-        "the port the db pod listens on, where the connection arrives",
-        "the port of the db Service",
-    ],
-    1,
-    "Policy ports are the destination pod's ports, where the traffic arrives.",
-    hints=[
-        "Clients use random source ports; policies never match them.",
-        "",
-        "Policies see the pod's port, after the Service has forwarded the traffic.",
-    ],
-)
+quiz.show("04-what-is-port")
 
 # %%
-quiz.predict_connection(
-    protected,
-    "shop/api",
-    "shop/db",
-    22,
-    question="With db-policy, can the api pod reach the db pod on TCP 22?",
-    explanation="The api pod matches `from`, but 22 is not in `ports`.",
-)
+quiz.show("04-api-to-db-port-22")
 
 # %% [markdown]
-# ## 6. Egress rules: to and ports
+# ## 6. Write it: db-policy
+#
+# Your turn to write a policy. The editor checks every keystroke as the API server
+# would (an error shows its line, with a caret under the column), the diagram and the
+# truth table follow the last valid version, and **Check** grades your policy with the
+# course's autograder, exactly as `npgrade three-tier-db` would.
+
+# %%
+from autograder.grade import grade  # the course's grader: the same verdict as `npgrade`
+
+quiz.challenge("04-write-db-policy", grade)
+
+# %% [markdown]
+# ## 7. Egress rules: to and ports
 #
 # Outgoing traffic has rules of the same shape, under `spec.egress`, with `to` in place
 # of `from`:
@@ -211,32 +149,16 @@ quiz.predict_connection(
 # egress rule lets it reach the db pods on TCP 3306, and nothing else.
 
 # %%
-api_policy = scenes.yaml_by_policy(scenes.LOCKDOWN_YAML)["api"]
-print(api_policy)
-api_only = scenes.with_yaml(shop, api_policy)
+print(scenes.yaml_by_policy(scenes.LOCKDOWN_YAML)["api"])
 
 # %%
-quiz.predict_connection(
-    api_only,
-    "shop/api",
-    "shop/db",
-    3306,
-    question="With only this policy applied, can the api pod open a connection to db on 3306?",
-    explanation="The egress rule allows TCP 3306 to pods labelled role=db.",
-)
+quiz.show("04-api-egress-db")
 
 # %%
-quiz.predict_connection(
-    api_only,
-    "shop/api",
-    "shop/web",
-    80,
-    question="And can the api pod open a connection to the web pod on TCP 80?",
-    explanation="The api pod is isolated for egress; no egress rule allows web on 80.",
-)
+quiz.show("04-api-egress-web")
 
 # %% [markdown]
-# ## 7. Other namespaces: namespaceSelector
+# ## 8. Other namespaces: namespaceSelector
 #
 # A `podSelector` in `from` or `to` only looks in the **policy's own namespace**. To
 # admit pods of other namespaces, a peer uses a `namespaceSelector`: it selects
@@ -250,34 +172,14 @@ quiz.predict_connection(
 # TCP 5432:
 
 # %%
-world = scenes.multi_namespace()
-print(scenes.pod_table(world))
-from_monitoring = """\
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: db-from-monitoring, namespace: prod}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  policyTypes: [Ingress]
-  ingress:
-  - from:
-    - namespaceSelector:
-        matchLabels: {kubernetes.io/metadata.name: monitoring}
-    ports: [{protocol: TCP, port: 5432}]
-"""
+print(scenes.pod_table(scenes.multi_namespace()))
+print(scenes.DB_FROM_MONITORING_YAML)
 
 # %%
-quiz.predict_connection(
-    scenes.with_yaml(world, from_monitoring),
-    "dev/web",
-    "prod/db",
-    5432,
-    question="With db-from-monitoring, can dev/web reach prod/db on TCP 5432?",
-    explanation="The only peer selects the namespace monitoring; dev is not it.",
-)
+quiz.show("04-from-monitoring-dev")
 
 # %% [markdown]
-# ## 8. Sets of values: matchExpressions
+# ## 9. Sets of values: matchExpressions
 #
 # `matchLabels` asks for exact labels. `matchExpressions` (in a `podSelector` or a
 # `namespaceSelector`) tests a label against a set, with an `operator`:
@@ -294,22 +196,10 @@ quiz.predict_connection(
 # `env=dev`, and `monitoring` has no `env` label at all:
 
 # %%
-not_dev = from_monitoring.replace(
-    "matchLabels: {kubernetes.io/metadata.name: monitoring}",
-    "matchExpressions: [{key: env, operator: NotIn, values: [dev]}]",
-)
-print(not_dev)
+print(scenes.DB_NOT_DEV_YAML)
 
 # %%
-quiz.predict_connection(
-    scenes.with_yaml(world, not_dev),
-    "monitoring/prometheus",
-    "prod/db",
-    5432,
-    question="With `env NotIn [dev]`, can Prometheus (namespace monitoring, no env label) "
-    "reach prod/db on TCP 5432?",
-    explanation="NotIn matches a namespace without the label, so monitoring is selected.",
-)
+quiz.show("04-notin-missing-label")
 
 # %% [markdown]
 # ## Key points
@@ -344,3 +234,17 @@ quiz.predict_connection(
 # >
 # > If web still reaches db, your cluster's network plugin may not enforce policies:
 # > lesson 06 explains why and how to check.
+
+# %% [markdown]
+# ## Practise: graded exercises and drills
+#
+# The autograder grades these by what your answer *does* (run in a terminal, in the
+# repository; `.venv/bin/npgrade list` shows every exercise, its points and its time).
+# Each task is in `autograder/exercises/ID.yaml` (`task:`); write your answer in a file and
+# grade it with `.venv/bin/npgrade ID answer.yaml`. Drills are timed, as in the exam:
+# `.venv/bin/npgrade drill ID`.
+#
+# - `three-tier-db`: the db-policy of this lesson, with more pods watching (graded as
+#   part of problem set 2, after lesson 05).
+# - Drills: `cka-allow-monitoring` (5 minutes, namespaceSelector) and
+#   `cka-namespace-expressions` (5 minutes, matchExpressions).

@@ -33,9 +33,6 @@
 # [glossary](../docs/glossary.md) recalls every term.
 
 # %%
-# %matplotlib inline
-import matplotlib.pyplot as plt
-
 from lessonkit import diagrams, quiz, scenes
 
 shop = scenes.three_tier()
@@ -52,18 +49,14 @@ print(scenes.DB_POLICY_YAML)
 
 # %%
 protected = scenes.with_yaml(shop, scenes.DB_POLICY_YAML)
-fig, ax = plt.subplots(figsize=(10, 3.8), layout="constrained")
-diagram = diagrams.draw_flows(ax, protected, flows, title="db-policy")
-print(diagram.text())
+diagram = diagrams.picture(protected, flows, title="db-policy")
+diagram
 
 # %%
-quiz.MultipleChoice(
-    "A second API pod is started with the label name=api-pod. Can it reach the database?",
-    ["yes, on TCP 3306", "no, db-policy names one pod", "only after db-policy is re-applied"],
-    0,
-    "Policies select by labels, not by pod names: every pod labelled name=api-pod in shop "
-    "matches, now and later.",
-)
+print(diagram.text())  # the same diagram, as text
+
+# %%
+quiz.show("05-second-api-pod")
 
 # %% [markdown]
 # ## 2. Locking down the whole application
@@ -72,30 +65,19 @@ quiz.MultipleChoice(
 # `podSelector: {}` selects every pod of the namespace, with both policy types and no
 # rules. Then one policy per component adds back exactly the five rules of lesson 02,
 # and `allow-dns` lets every pod look names up (section 4). The policies are printed
-# below the diagram; predict first.
+# below the self-check. Predict first: **Reveal** draws the diagram.
 
 # %%
 print(scenes.DEFAULT_DENY_YAML)
 
 # %%
-locked = scenes.with_yaml(scenes.three_tier(with_dns=True), scenes.LOCKDOWN_YAML)
-quiz.PredictFlows(locked, scenes.three_tier_flows(with_dns=True), question="Predict each flow.")
-
-# %%
-fig, ax = plt.subplots(figsize=(10, 5.5), layout="constrained")
-diagram = diagrams.draw_flows(
-    ax, locked, scenes.three_tier_flows(with_dns=True), title="The shop, locked down"
-)
+quiz.show("05-predict-lockdown")
 
 # %%
 print(scenes.LOCKDOWN_YAML)
 
 # %%
-quiz.which_flow_breaks(
-    scenes.three_tier(lockdown=True, without="web-egress"),
-    scenes.three_tier_flows()[:3],
-    question="Remove the egress rule from the `web` policy. Which step fails?",
-)
+quiz.show("05-web-without-egress")
 
 # %% [markdown]
 # ## 3. Policies add up; nothing denies
@@ -112,32 +94,10 @@ quiz.which_flow_breaks(
 print(scenes.EXTRA_DB_ACCESS_YAML)
 
 # %%
-quiz.predict_connection(
-    scenes.with_yaml(protected, scenes.EXTRA_DB_ACCESS_YAML),
-    "shop/web",
-    "shop/db",
-    3306,
-    question="db-policy admits only api pods; reports-to-db admits web pods. "
-    "Can the web pod reach the database?",
-    explanation="The db pod accepts what either policy allows.",
-)
+quiz.show("05-two-policies-add-up")
 
 # %%
-quiz.MultipleChoice(
-    "The shop is locked down and web -> api must now be stopped. What do you do?",
-    [
-        "add a policy that denies web -> api",
-        "remove the rules that allow it (web's egress to api, api's ingress from web)",
-        "apply a deny policy before the others",
-    ],
-    1,
-    "NetworkPolicies only allow; to stop traffic, take away the rule that allows it.",
-    hints=[
-        "A NetworkPolicy cannot deny: it can only add allowed traffic.",
-        "",
-        "Order does not matter: policies are a union.",
-    ],
-)
+quiz.show("05-stop-web-to-api")
 
 # %% [markdown]
 # ## 4. Do not forget DNS
@@ -151,32 +111,10 @@ quiz.MultipleChoice(
 # which no label selects; lesson 07 shows the rule that adds.
 
 # %%
-quiz.predict_connection(
-    scenes.three_tier(lockdown=True, without="dns"),
-    "shop/web",
-    "kube-system/coredns",
-    53,
-    "UDP",
-    question="Lockdown without the allow-dns policy: can the web pod query kube-dns on UDP 53?",
-    explanation="default-deny isolates every shop pod for egress, and nothing allows DNS.",
-)
+quiz.show("05-dns-without-allow-dns")
 
 # %%
-quiz.MultipleChoice(
-    "Which egress rule allows DNS best?",
-    [
-        "ports: [UDP 53], no `to`",
-        "to: kube-dns pods in kube-system; ports: UDP 53 and TCP 53",
-        "to: kube-dns pods in kube-system; ports: UDP 53",
-    ],
-    1,
-    "Both protocols, and only to the cluster's DNS pods.",
-    hints=[
-        "Without `to`, the pod may reach port 53 of any host, and TCP is missing.",
-        "",
-        "DNS also uses TCP (large answers, some resolvers); lookups then fail at random.",
-    ],
-)
+quiz.show("05-best-dns-rule")
 
 # %% [markdown]
 # ## 5. Mistake: AND vs OR in `from`
@@ -190,27 +128,13 @@ quiz.MultipleChoice(
 print(scenes.DB_POLICY_OR_BUG_YAML)
 
 # %%
-quiz.predict_connection(
-    scenes.with_yaml(shop, scenes.DB_POLICY_OR_BUG_YAML),
-    "shop/web",
-    "shop/db",
-    3306,
-    question="With this policy (two dashes), can the web pod reach the database?",
-    explanation="`- namespaceSelector` alone matches every pod of shop, web included.",
-)
+quiz.show("05-two-dashes")
 
 # %%
 print(scenes.DB_POLICY_AND_YAML)
 
 # %%
-quiz.predict_connection(
-    scenes.with_yaml(shop, scenes.DB_POLICY_AND_YAML),
-    "shop/web",
-    "shop/db",
-    3306,
-    question="With this policy (one dash, both selectors), can the web pod reach the database?",
-    explanation="One entry with both selectors: a pod of shop AND labelled name=api-pod.",
-)
+quiz.show("05-one-dash")
 
 # %% [markdown]
 # ## 6. Mistake: podSelector only looks in the policy's namespace
@@ -224,26 +148,13 @@ print(scenes.pod_table(world))
 print(scenes.PROMETHEUS_SCOPE_BUG_YAML)
 
 # %%
-quiz.predict_connection(
-    scenes.with_yaml(world, scenes.PROMETHEUS_SCOPE_BUG_YAML),
-    "monitoring/prometheus",
-    "prod/db",
-    5432,
-    question="Can Prometheus reach prod/db on TCP 5432 with this policy?",
-    explanation="`podSelector: app=prometheus` looks for such pods in prod, and finds none.",
-)
+quiz.show("05-prometheus-scope-bug")
 
 # %%
 print(scenes.PROMETHEUS_FIXED_YAML)
 
 # %%
-quiz.predict_connection(
-    scenes.with_yaml(world, scenes.PROMETHEUS_FIXED_YAML),
-    "monitoring/prometheus",
-    "prod/db",
-    5432,
-    question="And with the namespaceSelector added to the same entry?",
-)
+quiz.show("05-prometheus-fixed")
 
 # %% [markdown]
 # ## 7. Mistake: empty selectors do not mean "nothing"
@@ -259,34 +170,10 @@ quiz.predict_connection(
 # | `from: [namespaceSelector: {}]` | every pod of **every** namespace (no outside IPs) |
 
 # %%
-quiz.MultipleChoice(
-    "A policy in shop has `podSelector: {}` and `policyTypes: [Ingress]`, "
-    "with `ingress: [{}]`. What does it do?",
-    [
-        "blocks all ingress to every pod of shop",
-        "allows all ingress to every pod of shop",
-        "selects no pod, so nothing",
-    ],
-    1,
-    "`{}` selects every pod, and one empty rule matches every source and port.",
-    hints=[
-        "That would be no ingress rules at all; here there is one empty rule.",
-        "",
-        "An empty selector selects everything.",
-    ],
-)
+quiz.show("05-empty-rule")
 
 # %%
-quiz.MultipleChoice(
-    "`from: [namespaceSelector: {}]` lets in...",
-    [
-        "every pod of the policy's namespace",
-        "every pod of every namespace, and nothing from outside the cluster",
-        "everything, including the internet",
-    ],
-    1,
-    "An empty namespaceSelector selects all namespaces; outside addresses need ipBlock.",
-)
+quiz.show("05-empty-namespace-selector")
 
 # %% [markdown]
 # ## 8. Mistake: the Service port is not the pod port
@@ -299,15 +186,20 @@ quiz.MultipleChoice(
 print(scenes.SERVICE_PORT_BUG_YAML)
 
 # %%
-quiz.predict_connection(
-    scenes.with_yaml(shop, scenes.SERVICE_PORT_BUG_YAML),
-    "shop/web",
-    "shop/api",
-    8080,
-    question="With this policy, does the web pod's call to http://api (Service port 80, "
-    "pod port 8080) get through?",
-    explanation="The connection arrives on 8080; the policy only allows 80.",
-)
+quiz.show("05-service-port")
+
+# %% [markdown]
+# ## 9. Write it: lock the shop down
+#
+# Start from the default deny in the editor and add, as more policies separated by
+# `---`, exactly what the shop needs. Watch the arrows turn blue one by one; the truth
+# table opens on TCP 3306, where web -> db must stay denied. **Check** grades your
+# policies as `npgrade three-tier-lockdown` would.
+
+# %%
+from autograder.grade import grade  # the course's grader: the same verdict as `npgrade`
+
+quiz.challenge("05-write-lockdown", grade)
 
 # %% [markdown]
 # ## Key points
@@ -338,3 +230,21 @@ quiz.predict_connection(
 # >     && echo open || echo blocked              # expect: open
 # > kubectl -n shop exec web -- getent hosts api  # DNS still works
 # > ```
+
+# %% [markdown]
+# ## Practise: graded exercises and drills
+#
+# The autograder grades these by what your answer *does* (run in a terminal, in the
+# repository; `.venv/bin/npgrade list` shows every exercise, its points and its time).
+# Each task is in `autograder/exercises/ID.yaml` (`task:`); write your answer in a file and
+# grade it with `.venv/bin/npgrade ID answer.yaml`. Drills are timed, as in the exam:
+# `.venv/bin/npgrade drill ID`.
+#
+# - `three-tier-db`: only the api pods reach the database.
+# - `default-deny`: a default deny for a namespace.
+# - `cross-namespace`: namespaceSelector AND podSelector in one entry.
+# - `three-tier-lockdown`: the whole shop, egress and DNS included.
+# - Drills, from easy to hard: `cka-label-to-fix`, `cka-same-namespace-only`,
+#   `cka-default-deny-egress`, `cka-deny-external-egress`, `cka-pick-least-permissive`,
+#   `cka-udp-port`, `cka-diagnose-blocks-all`, `cka-from-ingress-controller`,
+#   `cka-namespace-egress`, `cka-scheduler-egress`, `cka-two-namespace-lockdown`.

@@ -33,9 +33,6 @@
 # Terms are recalled in the [glossary](../docs/glossary.md).
 
 # %%
-# %matplotlib inline
-import matplotlib.pyplot as plt
-
 from lessonkit import diagrams, quiz, scenes
 from lessonkit.widgets import FlowExplorer
 from npcore import KNOWN_CNIS
@@ -49,18 +46,7 @@ from npcore import KNOWN_CNIS
 # watches the policies and programs the node (iptables, nftables, eBPF...).
 
 # %%
-quiz.MultipleChoice(
-    "Which component blocks a connection that a NetworkPolicy does not allow?",
-    ["the API server", "the network plugin (CNI) on the nodes", "kube-proxy", "the pod itself"],
-    1,
-    "The API server only stores the policy; the network plugin enforces it.",
-    hints=[
-        "The API server validates and stores objects; it carries no pod traffic.",
-        "",
-        "kube-proxy implements Services, not NetworkPolicy.",
-        "The application inside the pod knows nothing about policies.",
-    ],
-)
+quiz.show("06-who-blocks")
 
 # %% [markdown]
 # ## 2. Which plugins enforce them
@@ -68,8 +54,11 @@ quiz.MultipleChoice(
 # Not every network solution supports NetworkPolicy. What the course's model knows:
 
 # %%
+HISTORICAL = ("weave-net", "romana")  # only what older material lists (see below)
 for cni in KNOWN_CNIS.values():
-    print(f"{cni.name:12} {'enforces' if cni.enforces else 'does NOT enforce':17} {cni.note}")
+    if cni.name not in HISTORICAL:
+        print(f"{cni.name:12} {'enforces' if cni.enforces else 'does NOT enforce':17} {cni.note}")
+print("older material also lists:", ", ".join(HISTORICAL))
 
 # %% [markdown]
 # - **Antrea**, **Calico**, **Cilium** and **kube-router** enforce NetworkPolicy: these
@@ -86,13 +75,7 @@ for cni in KNOWN_CNIS.values():
 # Plugins and defaults change: **always check your network solution's documentation**.
 
 # %%
-quiz.MultipleChoice(
-    "Which of these does NOT enforce NetworkPolicy on its own?",
-    ["Calico", "Cilium", "kube-router", "Flannel"],
-    3,
-    "Flannel provides pod networking only; pair it with a policy controller (Canal, "
-    "kube-network-policies) to get enforcement.",
-)
+quiz.show("06-not-enforcing")
 
 # %% [markdown]
 # ## 3. On Flannel: created, no error, no effect
@@ -103,13 +86,7 @@ quiz.MultipleChoice(
 # database. Predict first:
 
 # %%
-quiz.predict_connection(
-    scenes.three_tier(with_db_policy=True, cni="flannel"),
-    "shop/web",
-    "shop/db",
-    3306,
-    question="db-policy is applied on a Flannel cluster. Can the web pod reach the database?",
-)
+quiz.show("06-flannel-db-policy")
 
 # %% [markdown]
 # Now explore. Switch the **CNI** dropdown between `calico` and `flannel`, untick
@@ -137,35 +114,33 @@ FlowExplorer(
 #    forbidden connection actually fails.
 
 # %%
-fig, ax = plt.subplots(figsize=(10, 3.8), layout="constrained")
-diagram = diagrams.draw_flows(
-    ax,
+diagram = diagrams.picture(
     scenes.three_tier(with_db_policy=True, cni="flannel"),
     scenes.three_tier_flows(),
     title="db-policy on Flannel",
 )
-print(diagram.text())
+diagram
 
 # %%
-quiz.MultipleChoice(
-    "You applied db-policy and `kubectl get netpol -n shop` lists it. "
-    "How do you know the database is protected?",
-    [
-        "kubectl printed `created`, so it is",
-        "test web -> db: the connection must fail",
-        "kubectl describe netpol shows the rule",
-    ],
-    1,
-    "Only a denied connection that really fails proves enforcement.",
-    hints=[
-        "The API server accepts policies even when no plugin enforces them.",
-        "",
-        "describe shows what is stored, not whether anything enforces it.",
-    ],
-)
+print(diagram.text())  # the same diagram, as text
+
+# %%
+quiz.show("06-prove-it")
 
 # %% [markdown]
-# ## 5. Choosing a plugin that enforces policies
+# ## 5. Write it: a default deny
+#
+# A different team, a different namespace: `prod` holds `frontend` and `backend`, `dev`
+# holds `tester`. Write the default deny for `prod` (on a cluster whose plugin enforces
+# it). **Check** grades it as `npgrade default-deny` would.
+
+# %%
+from autograder.grade import grade  # the course's grader: the same verdict as `npgrade`
+
+quiz.challenge("06-write-default-deny", grade)
+
+# %% [markdown]
+# ## 6. Choosing a plugin that enforces policies
 #
 # A cluster set up without a network plugin has `NotReady` nodes and pods without
 # addresses. When you install one (the current exam has such a task), check two things
@@ -181,25 +156,10 @@ quiz.MultipleChoice(
 # `kubectl get pods -n calico-system -w` for Calico installed by its operator.
 
 # %%
-quiz.MultipleChoice(
-    "A new cluster needs a network plugin, and the team will rely on NetworkPolicies. "
-    "The installers at hand are Flannel's manifest and Calico's operator. What do you do?",
-    [
-        "install Flannel: it is the simplest, and policies work on any plugin",
-        "install Calico through its operator, then watch calico-node in calico-system",
-        "install Flannel, then check that kubectl apply accepts a NetworkPolicy",
-    ],
-    1,
-    "Calico enforces NetworkPolicy; Flannel alone stores policies and ignores them.",
-    hints=[
-        "Policies are only enforced by a plugin that supports them.",
-        "",
-        "The API server accepts a policy whatever the plugin: that proves nothing.",
-    ],
-)
+quiz.show("06-choose-plugin")
 
 # %% [markdown]
-# ## 6. Where enforcing plugins differ
+# ## 7. Where enforcing plugins differ
 #
 # The API describes what a policy means; plugins that enforce it still differ in a few
 # documented details. Two matter for the exam and for everyday policies:
@@ -219,22 +179,7 @@ quiz.MultipleChoice(
 # CNI switch; `--cni` on the command line), so you can see such a difference for yourself.
 
 # %%
-quiz.MultipleChoice(
-    "On a Cilium cluster, the pods of a namespace get one egress rule: to ipBlock "
-    "0.0.0.0/0 except 169.254.169.254/32. Can they still reach pods of another namespace?",
-    [
-        "yes: 0.0.0.0/0 contains every pod address",
-        "no: on Cilium an ipBlock never matches pods, so add a peer that selects them",
-        "only pods on the same node",
-    ],
-    1,
-    "Cilium matches pods by their labels only; ipBlock covers addresses outside the cluster.",
-    hints=[
-        "That holds on Calico, not on Cilium.",
-        "",
-        "Cilium does not decide by node here.",
-    ],
-)
+quiz.show("06-cilium-ipblock")
 
 # %% [markdown]
 # ## Key points
@@ -260,3 +205,17 @@ quiz.MultipleChoice(
 # > kubectl -n shop exec web -- timeout 1 bash -c '</dev/tcp/db/3306' \
 # >     && echo "open: policies are NOT enforced here" || echo "blocked: enforced"
 # > ```
+
+# %% [markdown]
+# ## Practise: graded exercises and drills
+#
+# The autograder grades these by what your answer *does* (run in a terminal, in the
+# repository; `.venv/bin/npgrade list` shows every exercise, its points and its time).
+# Each task is in `autograder/exercises/ID.yaml` (`task:`); write your answer in a file and
+# grade it with `.venv/bin/npgrade ID answer.yaml`. Drills are timed, as in the exam:
+# `.venv/bin/npgrade drill ID`.
+#
+# - `predict-flannel`: what Flannel does with a policy.
+# - `default-deny`: the default deny you wrote above.
+# - Drill: `cka-plugin-choice` (4 minutes): choose and install a plugin that enforces
+#   policies.

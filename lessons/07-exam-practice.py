@@ -52,21 +52,7 @@ api = next(p for p in scenes.lockdown_policies() if p.name == "api")
 print(describe_policy(api))
 
 # %%
-quiz.MultipleChoice(
-    "According to this output, which connection does the api pod accept?",
-    [
-        "from pods labelled name=web-pod, on TCP 8080",
-        "from any pod, on TCP 8080",
-        "to pods labelled role=db, on TCP 3306",
-    ],
-    0,
-    "'Allowing ingress traffic' lists the sources (From) and ports (To Port) let in.",
-    hints=[
-        "",
-        "Look at the From line under 'Allowing ingress traffic'.",
-        "That is what the api pod may reach (egress), not what it accepts.",
-    ],
-)
+quiz.show("07-read-describe")
 
 # %% [markdown]
 # ## 2. Namespaces: select them by kubernetes.io/metadata.name
@@ -80,15 +66,7 @@ quiz.MultipleChoice(
 print(scenes.NAMESPACE_LABEL_BUG_YAML)
 
 # %%
-quiz.predict_connection(
-    scenes.with_yaml(world, scenes.NAMESPACE_LABEL_BUG_YAML),
-    "monitoring/prometheus",
-    "prod/db",
-    5432,
-    question="The namespace monitoring has no label team=monitoring. "
-    "Can Prometheus reach prod/db on TCP 5432?",
-    explanation="The namespaceSelector matches no namespace, so the peer matches nothing.",
-)
+quiz.show("07-namespace-label-missing")
 
 # %% [markdown]
 # The policy's own namespace matters as much. A manifest without `metadata.namespace`
@@ -99,15 +77,7 @@ quiz.predict_connection(
 print(scenes.NO_NAMESPACE_YAML)
 
 # %%
-quiz.predict_connection(
-    scenes.with_yaml(world, scenes.NO_NAMESPACE_YAML),
-    "dev/web",
-    "prod/db",
-    5432,
-    question="This policy was applied with `kubectl apply -f` in the default namespace. "
-    "Can dev/web reach prod/db?",
-    explanation="The policy lives in default and selects app=db pods of default: none.",
-)
+quiz.show("07-no-namespace")
 
 # %% [markdown]
 # ## 3. Outside addresses: ipBlock with except
@@ -128,22 +98,10 @@ ipblocked = scenes.with_yaml(world, scenes.IPBLOCK_EGRESS_YAML)
 print(scenes.pod_table(ipblocked))
 
 # %%
-quiz.predict_connection(
-    ipblocked,
-    "prod/web",
-    "partner",
-    443,
-    question="Can prod/web reach the partner (198.51.100.7) on TCP 443?",
-)
+quiz.show("07-ipblock-partner")
 
 # %%
-quiz.predict_connection(
-    ipblocked,
-    "prod/web",
-    "metadata",
-    443,
-    question="Can prod/web reach the metadata service (169.254.169.254) on TCP 443?",
-)
+quiz.show("07-ipblock-metadata")
 
 # %% [markdown]
 # Look at the ports, though. The metadata service answers plain HTTP on **port 80** (on
@@ -153,14 +111,7 @@ quiz.predict_connection(
 # `cka-block-metadata`).
 
 # %%
-quiz.predict_connection(
-    ipblocked,
-    "prod/web",
-    "metadata",
-    80,
-    question="Would prod/web reach the metadata service on TCP 80, even without the except?",
-    explanation="The only egress rule allows TCP 443; port 80 matches no rule.",
-)
+quiz.show("07-metadata-port-80")
 
 # %% [markdown]
 # `ipBlock` also serves addresses on the node. With **NodeLocal DNSCache**, every pod
@@ -183,14 +134,7 @@ quiz.predict_connection(
 print(scenes.NAMED_PORT_YAML)
 
 # %%
-quiz.predict_connection(
-    scenes.with_yaml(shop, scenes.NAMED_PORT_YAML),
-    "shop/api",
-    "shop/db",
-    3306,
-    question="The db pod's container port 3306 is named mysql. "
-    "Can the api pod reach it on TCP 3306 with this policy?",
-)
+quiz.show("07-named-port")
 
 # %% [markdown]
 # Combining a named port with `endPort` is refused by the API server. The course's loader
@@ -200,17 +144,7 @@ quiz.predict_connection(
 scenes.policies_from_yaml(scenes.ENDPORT_NAMED_BUG_YAML, "db-range.yaml")
 
 # %%
-quiz.MultipleChoice(
-    "Which ports entry allows TCP 32000 to 32768?",
-    [
-        "port: 32000, endPort: 32768",
-        "port: 32000-32768",
-        "port: high-ports, endPort: 32768",
-    ],
-    0,
-    "A range is a numeric port plus endPort, both inclusive.",
-    hints=["", "A port is a number or a name, never a range string.", "endPort needs a number."],
-)
+quiz.show("07-port-range")
 
 # %% [markdown]
 # ## 5. One rule or two?
@@ -223,29 +157,28 @@ quiz.MultipleChoice(
 print(scenes.MERGED_RULE_YAML)
 
 # %%
-quiz.predict_connection(
-    scenes.with_yaml(world, scenes.MERGED_RULE_YAML),
-    "monitoring/prometheus",
-    "prod/db",
-    5432,
-    question="With the merged rule, can Prometheus open a connection to Postgres (5432)?",
-    explanation="Peers and ports of one rule combine freely: prometheus x 5432 matches.",
-)
+quiz.show("07-merged-rule")
 
 # %%
 print(scenes.SPLIT_RULES_YAML)
 
 # %%
-quiz.predict_connection(
-    scenes.with_yaml(world, scenes.SPLIT_RULES_YAML),
-    "monitoring/prometheus",
-    "prod/db",
-    5432,
-    question="With two rules (one per peer and port), can Prometheus reach 5432?",
-)
+quiz.show("07-split-rules")
 
 # %% [markdown]
-# ## 6. Verifying on a real cluster
+# ## 6. Write it: egress with ipBlock and except
+#
+# The api pod of another shop talks to a partner's network, one of whose hosts is being
+# retired. Write its egress policy, with DNS. The truth table opens on TCP 443, where the
+# retired host must be denied. **Check** grades it as `npgrade ipblock-except` would.
+
+# %%
+from autograder.grade import grade  # the course's grader: the same verdict as `npgrade`
+
+quiz.challenge("07-write-ipblock-except", grade)
+
+# %% [markdown]
+# ## 7. Verifying on a real cluster
 #
 # In the exam (and in production) a policy is only done when you have **tested** it:
 # one connection that must work and one that must fail. Use TCP tools with a short
@@ -269,21 +202,7 @@ quiz.predict_connection(
 # ```
 
 # %%
-quiz.MultipleChoice(
-    "You added db-policy. Which test proves it works?",
-    [
-        "ping db from the web pod",
-        "nc -zv -w 1 from web to db:3306 times out AND the api pod still reaches db:3306",
-        "kubectl get netpol shows db-policy",
-    ],
-    1,
-    "Test both: the denied path fails, and the allowed path still works.",
-    hints=[
-        "ICMP is not what policies are about; ping may hang or pass either way.",
-        "",
-        "Listing shows the object exists, not that it is enforced or correct.",
-    ],
-)
+quiz.show("07-prove-db-policy")
 
 # %% [markdown]
 # ## Key points
@@ -313,3 +232,16 @@ quiz.MultipleChoice(
 # > kubectl -n shop run probe --rm -it --image=busybox:1.36 \
 # >     --labels=name=api-pod -- nc -zv -w 1 db 3306             # api's labels: open
 # > ```
+
+# %% [markdown]
+# ## Practise: graded exercises and drills
+#
+# The autograder grades these by what your answer *does* (run in a terminal, in the
+# repository; `.venv/bin/npgrade list` shows every exercise, its points and its time).
+# Each task is in `autograder/exercises/ID.yaml` (`task:`); write your answer in a file and
+# grade it with `.venv/bin/npgrade ID answer.yaml`. Drills are timed, as in the exam:
+# `.venv/bin/npgrade drill ID`.
+#
+# - `least-permissive`, `named-ports-endport`, `ipblock-except`.
+# - Drills, from easy to hard: `cka-block-metadata`, `cka-endport-range`,
+#   `cka-named-port-scrape`, `cka-nodelocal-dns`, `cka-planner-egress`.

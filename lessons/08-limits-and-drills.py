@@ -25,7 +25,7 @@
 # - State the traffic that is always allowed: a pod to itself, and the node to its pods.
 # - Recognise what NetworkPolicy cannot do (deny rules, domain names, HTTP paths,
 #   logging) and that enforcement is not instantaneous.
-# - Fix a policy in YAML until npcore confirms every goal.
+# - Fix a policy in YAML until the autograder passes it, as in a timed exam task.
 #
 # Terms are recalled in the [glossary](../docs/glossary.md).
 
@@ -48,27 +48,10 @@ locked = scenes.three_tier(lockdown=True)
 # plugin; do not rely on it.)
 
 # %%
-quiz.predict_connection(
-    locked,
-    "shop/db",
-    "shop/db",
-    3306,
-    question="The shop is locked down. Can the db pod connect to its own port 3306?",
-    explanation="A pod cannot block access to itself.",
-)
+quiz.show("08-pod-to-itself")
 
 # %%
-quiz.MultipleChoice(
-    "A default deny (ingress) is applied in shop. What happens to the kubelet's HTTP "
-    "readiness probe on the web pod?",
-    [
-        "it fails, so the pod becomes NotReady",
-        "it keeps working: node-to-pod traffic is always allowed",
-        "it works only if a policy allows the node's IP",
-    ],
-    1,
-    "Traffic from the node a pod runs on is always allowed, so probes keep working.",
-)
+quiz.show("08-kubelet-probe")
 
 # %% [markdown]
 # ## 2. What NetworkPolicy cannot do
@@ -93,23 +76,7 @@ quiz.MultipleChoice(
 # install and that your plugin must implement; it is not part of the CKA.
 
 # %%
-quiz.MultipleChoice(
-    "Which of these can a plain NetworkPolicy do?",
-    [
-        "allow egress only to api.example.com",
-        "allow only GET requests to /health",
-        "allow egress to 198.51.100.0/24 on TCP 443",
-        "log every denied connection",
-    ],
-    2,
-    "IP blocks, protocols and ports are within reach; names, HTTP and logs are not.",
-    hints=[
-        "Domain names are not part of the API: use an ipBlock or a plugin's FQDN policy.",
-        "NetworkPolicy does not look inside HTTP.",
-        "",
-        "There is no logging in the API; some plugins offer it separately.",
-    ],
-)
+quiz.show("08-what-policy-can-do")
 
 # %% [markdown]
 # ## 3. Enforcement takes a moment
@@ -119,56 +86,31 @@ quiz.MultipleChoice(
 # already open are cut is up to the plugin. When you test, open a **new** connection.
 
 # %%
-quiz.MultipleChoice(
-    "You applied a deny-all policy while a long-lived connection from web to db was open. "
-    "What can you rely on?",
-    [
-        "the open connection is closed at once",
-        "new connections are blocked once the plugin has applied the policy",
-        "nothing changes until the pods restart",
-    ],
-    1,
-    "New connections follow the policy once it is programmed; existing ones depend on the plugin.",
-)
+quiz.show("08-existing-connections")
 
 # %% [markdown]
 # ## 4. Drill: the Service port
 #
 # *"In namespace shop, allow the web pods to reach the api pods on their HTTP port;
 # nothing else may reach the api pods."* A colleague wrote the policy below with the
-# **Service** port. Fix it in the editor (the diagram follows every keystroke), then
-# press Check.
+# **Service** port. Fix it in the editor (the diagram follows every keystroke; the truth
+# table opens on TCP 8080, the pod's port), then press **Check**: the autograder grades
+# it as exercise `fix-broken-policy`, and names the mistake if it recognises it.
 
 # %%
-quiz.FixThisPolicy(
-    scenes.three_tier(),
-    scenes.three_tier_flows(),
-    scenes.SERVICE_PORT_BUG_YAML,
-    [
-        quiz.Expect("shop/web", "shop/api", 8080, True),
-        quiz.Expect("shop/db", "shop/api", 8080, False),
-        quiz.Expect("user", "shop/api", 8080, False),
-    ],
-    description="Allow web -> api on the api pod's HTTP port; deny other sources.",
-)
+from autograder.grade import grade  # the course's grader: the same verdict as `npgrade`
+
+quiz.challenge("08-drill-service-port", grade)
 
 # %% [markdown]
 # ## 5. Drill: one dash too many
 #
 # *"Only the api pods may reach the database, on TCP 3306."* This policy lets the web
-# pods in as well. Find the dash.
+# pods in as well. Find the dash. The truth table opens on TCP 3306; **Check** grades
+# your fix as exercise `three-tier-db`.
 
 # %%
-quiz.FixThisPolicy(
-    scenes.three_tier(),
-    scenes.three_tier_flows(),
-    scenes.DB_POLICY_OR_BUG_YAML,
-    [
-        quiz.Expect("shop/api", "shop/db", 3306, True),
-        quiz.Expect("shop/web", "shop/db", 3306, False),
-    ],
-    description="Only the api pods may reach the database, on TCP 3306.",
-)
+quiz.challenge("08-drill-one-dash", grade)
 
 # %% [markdown]
 # ## Key points
@@ -191,3 +133,22 @@ quiz.FixThisPolicy(
 # > kubectl -n shop exec web -- curl -s -m 1 -o /dev/null -w '%{http_code}\n' http://api
 # > kubectl -n shop exec db -- timeout 1 bash -c '</dev/tcp/api/80' && echo open || echo blocked
 # > ```
+
+# %% [markdown]
+# ## Practise: graded exercises and drills
+#
+# The autograder grades these by what your answer *does* (run in a terminal, in the
+# repository; `.venv/bin/npgrade list` shows every exercise, its points and its time).
+# Each task is in `autograder/exercises/ID.yaml` (`task:`); write your answer in a file and
+# grade it with `.venv/bin/npgrade ID answer.yaml`. Drills are timed, as in the exam:
+# `.venv/bin/npgrade drill ID`.
+#
+# - `fix-broken-policy` and `three-tier-db`: the two drills above, from a terminal.
+# - Every timed drill, as a mock exam (`npgrade list` orders them from easy to hard):
+#   `cka-allow-monitoring`, `cka-namespace-expressions`, `cka-label-to-fix`,
+#   `cka-same-namespace-only`, `cka-default-deny-egress`, `cka-deny-external-egress`,
+#   `cka-pick-least-permissive`, `cka-udp-port`, `cka-diagnose-blocks-all`,
+#   `cka-from-ingress-controller`, `cka-namespace-egress`, `cka-scheduler-egress`,
+#   `cka-two-namespace-lockdown`, `cka-plugin-choice`, `cka-block-metadata`,
+#   `cka-endport-range`, `cka-named-port-scrape`, `cka-nodelocal-dns`,
+#   `cka-planner-egress`.

@@ -19,6 +19,7 @@ Rules of this file:
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -315,13 +316,46 @@ class Matrix:
             src: {dst: self.allowed_at(i, j) for j, dst in enumerate(self.peers)}
             for i, src in enumerate(self.peers)
         }
+        return {**self._head(), "allowed": allowed}
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as JSON text, exactly ``json.dumps(self.to_dict(), indent=2)``,
+        written row by row without building the dict: each distinct source class's row
+        is made once (a 1,000-peer table in a fraction of the time ``json`` takes)."""
+        head = {**self._head(), "allowed": None}
+        text = json.dumps(head, indent=2)
+        assert text.endswith('"allowed": null\n}')
+        if not self.peers:
+            return text[: -len("null\n}")] + "{}\n}"
+        keys = [json.dumps(p) for p in self.peers]
+        true = [f"      {k}: true" for k in keys]
+        false = [f"      {k}: false" for k in keys]
+        everything = (1 << (max(self._class_of) + 1)) - 1
+        row_cache: dict[int, list[str]] = {}
+        parts = []
+        for i, key in enumerate(keys):
+            src_class = self._class_of[i]
+            row = row_cache.get(src_class)
+            if row is None:
+                mask = self._reachable & (self._rows[src_class] if self.enforced else everything)
+                row = row_cache[src_class] = [
+                    t if mask >> c & 1 else f
+                    for t, f, c in zip(true, false, self._class_of, strict=True)
+                ]
+            own = true[i] if self._reachable >> src_class & 1 else false[i]
+            if row[i] is not own:
+                row = [*row[:i], own, *row[i + 1 :]]
+            parts.append(f"    {key}: {{\n" + ",\n".join(row) + "\n    }")
+        return text[: -len("null\n}")] + "{\n" + ",\n".join(parts) + "\n  }\n}"
+
+    def _head(self) -> dict[str, object]:
+        """Every field of :meth:`to_dict` but ``allowed``."""
         return {
             "port": self.port,
             "protocol": str(self.protocol),
             "cni": self.cni,
             "enforced": self.enforced,
             "peers": list(self.peers),
-            "allowed": allowed,
         }
 
 

@@ -275,18 +275,33 @@ def test_kernel_failures_are_reported_not_fatal(
     assert "CellTimeoutError" in feedback_text(course, "mallory-endless-cell")
 
 
-def test_files_changed_by_learner_code_were_restored(
+def test_learner_kernels_cannot_reach_the_course(
     attacked: tuple[Path, classroom.AutogradeReport, dict[str, float]],
 ) -> None:
+    """Sealed kernels (bubblewrap): the victim's folder and the gradebook are not there."""
     course, report, _ = attacked
+    assert report.isolation == "bwrap-user"  # root in CI: bubblewrap plus a user of its own
+    assert report.restored == ()  # nothing to restore: no kernel could change anything
     victim_dir = course / "submitted" / "zoe" / ASSIGNMENT
-    restored = {p.relative_to(course) for p in report.restored}
-    assert victim_dir.relative_to(course) / f"{ASSIGNMENT}.ipynb" in restored
-    assert victim_dir.relative_to(course) / "extra.ipynb" in restored  # planted file removed
     assert not (victim_dir / "extra.ipynb").exists()
     nb = json.loads((victim_dir / f"{ASSIGNMENT}.ipynb").read_text("utf-8"))
     answer = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == ANSWER]
     assert "# nothing" not in "".join(answer[0]["source"])
+    for student in ("mallory-other-learner", "mallory-gradebook"):
+        shown = json.dumps(kernel_outputs(course, student))
+        assert "victim edited" not in shown and "gradebook rewritten" not in shown
+        assert "FileNotFoundError" in shown or "OperationalError" in shown
+
+
+def kernel_outputs(course: Path, student: str) -> list[Any]:
+    """The outputs of the non-grade cells of ``student``'s autograded notebook."""
+    path = course / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    nb = json.loads(path.read_text("utf-8"))
+    return [
+        c["outputs"]
+        for c in nb["cells"]
+        if c["cell_type"] == "code" and not c["metadata"].get("nbgrader", {}).get("grade")
+    ]
 
 
 def test_hidden_reference_is_not_in_release_and_printing_it_earns_nothing(
@@ -337,10 +352,30 @@ def test_deleted_and_edited_test_cells_are_restored(
         assert test["metadata"]["nbgrader"]["points"] == FULL
 
 
-def test_regrading_an_attacker_alone_leaves_earlier_grades_alone(
+@pytest.fixture
+def unsealed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine where bubblewrap does not work: only --unsafe-kernels runs kernels."""
+    monkeypatch.setattr(classroom.kernels, "isolation", lambda: "none")
+
+
+def test_kernels_are_refused_where_they_cannot_be_sealed_off(
     attacked: tuple[Path, Any, dict[str, float]],
+    unsealed: None,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """zoe is already in the gradebook; mallory rewrites it while being regraded alone."""
+    course, _, expected = attacked
+    before = {s: scores(course, s) for s in expected}
+    with pytest.raises(classroom.kernels.KernelsRefused, match="--unsafe-kernels"):
+        classroom.autograde(ASSIGNMENT, course=course, students=["henry"], code_roots=())
+    assert classroom.main(["autograde", ASSIGNMENT, "--course", str(course)]) == 2
+    assert "cannot be sealed off" in capsys.readouterr().err
+    assert {s: scores(course, s) for s in expected} == before
+
+
+def test_unsafe_kernels_regrading_an_attacker_alone_leaves_earlier_grades_alone(
+    attacked: tuple[Path, Any, dict[str, float]], unsealed: None
+) -> None:
+    """Without a sandbox, mallory rewrites the gradebook while regraded alone: restored."""
     course, _, expected = attacked
     before = {s: scores(course, s) for s in expected}
     report = classroom.autograde(
@@ -350,13 +385,15 @@ def test_regrading_an_attacker_alone_leaves_earlier_grades_alone(
         cell_timeout=10,
         student_timeout=120,
         code_roots=(),
+        unsafe_kernels=True,
     )
+    assert report.isolation == "none"
     assert course / "gradebook.db" in report.restored
     assert {s: scores(course, s) for s in expected} == before
 
 
 def test_changed_grading_code_stops_the_recording(
-    attacked: tuple[Path, Any, dict[str, float]], tmp_path: Path
+    attacked: tuple[Path, Any, dict[str, float]], tmp_path: Path, unsealed: None
 ) -> None:
     course, _, expected = attacked
     code = tmp_path / "grading-code"
@@ -382,6 +419,7 @@ def test_changed_grading_code_stops_the_recording(
             cell_timeout=10,
             student_timeout=120,
             code_roots=(code,),
+            unsafe_kernels=True,
         )
     assert {s: scores(course, s) for s in expected} == before
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
+from autograder.catalog import load, load_exercise
+from autograder.definition import MISCONCEPTION_IDS
 from autograder.detectors import DETECTORS, Context, detect
-from autograder.exercise import load_exercise
 from autograder.feedback import DEFAULT_HINTS, MISCONCEPTION_TITLES
-from autograder.grade import connectivity_diff
+from npcore.diff import diff_maps
 from npcore.load import parse_policies
-from npcore.reachability import connectivity_map
 
 
 def policy(namespace: str, name: str, spec: str) -> str:
@@ -23,13 +23,15 @@ def policy(namespace: str, name: str, spec: str) -> str:
 
 
 def context(exercise_id: str, answer: str) -> Context:
-    exercise = load_exercise(exercise_id)
-    scenario = exercise.scenario_cluster()
+    loaded = load(exercise_id)
     learner = parse_policies(answer, "answer.yaml")
-    reference = parse_policies(exercise.reference, "reference")
-    got = connectivity_map(scenario.with_policies((*scenario.policies, *learner)))
-    want = connectivity_map(scenario.with_policies((*scenario.policies, *reference)))
-    return Context(scenario, learner, reference, connectivity_diff(got, want), exercise.constraints)
+    judging = loaded.judged_in(learner)
+    diffs = tuple(diff_maps(judging.expected[0], judging.with_policies(learner)))
+    return Context(loaded.scenario, learner, loaded.reference, diffs, loaded.definition.constraints)
+
+
+LOCKDOWN_REFERENCE = load_exercise("three-tier-lockdown").reference
+API_IP = str(load("three-tier-db").scenario.pod("shop/api").ip)
 
 
 DB_OK = """
@@ -355,9 +357,9 @@ ingress:
         [],
         id="peers-and-ports-merged: silent when every pair is wanted",
     ),
-    # namespace-label-missing
+    # selector-matches-nothing
     pytest.param(
-        "namespace-label-missing",
+        "selector-matches-nothing",
         "cross-namespace",
         policy(
             "apps",
@@ -372,13 +374,30 @@ ingress:
 """,
         ),
         [
-            "apps/allow-prometheus ingress[0] namespaceSelector {name=monitoring} matches "
-            "no namespace"
+            "apps/allow-prometheus ingress[0].from[0] namespaceSelector {name=monitoring} "
+            "matches no namespace"
         ],
-        id="namespace-label-missing: fires",
+        id="selector-matches-nothing: a namespace label that does not exist",
     ),
     pytest.param(
-        "namespace-label-missing",
+        "selector-matches-nothing",
+        "three-tier-db",
+        policy("shop", "db-policy", DB_OK.replace("{role: db}", "{app: db}", 1)),
+        [
+            "shop/db-policy spec.podSelector {app=db} matches no pod in namespace shop, so "
+            "the policy does nothing"
+        ],
+        id="selector-matches-nothing: app: db where the pod has role: db",
+    ),
+    pytest.param(
+        "selector-matches-nothing",
+        "three-tier-db",
+        policy("shop", "db-policy", DB_OK.replace("{name: api-pod}", "{name: api}", 1)),
+        ["shop/db-policy ingress[0].from[0] podSelector {name=api} matches no pod in shop"],
+        id="selector-matches-nothing: a peer podSelector",
+    ),
+    pytest.param(
+        "selector-matches-nothing",
         "cross-namespace",
         policy(
             "apps",
@@ -393,15 +412,52 @@ ingress:
 """,
         ),
         [],
-        id="namespace-label-missing: a custom label that exists is silent",
+        id="selector-matches-nothing: a custom label that exists is silent",
+    ),
+    # pod-ip-in-ipblock
+    pytest.param(
+        "pod-ip-in-ipblock",
+        "three-tier-db",
+        policy(
+            "shop",
+            "db-policy",
+            DB_OK.replace(
+                "[{podSelector: {matchLabels: {name: api-pod}}}]",
+                "[{ipBlock: {cidr: API_IP/32}}]",
+            ),
+        ),
+        [
+            "shop/db-policy ingress[0] ipBlock API_IP/32 holds the IP of shop/api; that "
+            "address changes when the pod is recreated"
+        ],
+        id="pod-ip-in-ipblock: fires",
+    ),
+    pytest.param(
+        "pod-ip-in-ipblock",
+        "ipblock-except",
+        policy(
+            "shop",
+            "api-egress",
+            """
+podSelector: {matchLabels: {app: api}}
+policyTypes: [Egress]
+egress:
+  - to: [{ipBlock: {cidr: 203.0.113.0/24, except: [203.0.113.13/32]}}]
+    ports: [{protocol: TCP, port: 443}]
+  - to: [{podSelector: {matchLabels: {app: db}}}]
+    ports: [{protocol: TCP, port: 5432}]
+""",
+        ),
+        [],
+        id="pod-ip-in-ipblock: an ipBlock outside the cluster is silent",
     ),
 ]
 
 
 @pytest.mark.parametrize(("detector", "exercise", "answer", "details"), CASES)
 def test_detector(detector: str, exercise: str, answer: str, details: list[str]) -> None:
-    found = DETECTORS[detector](context(exercise, answer))
-    assert sorted(m.detail for m in found) == details
+    found = DETECTORS[detector](context(exercise, answer.replace("API_IP", API_IP)))
+    assert sorted(m.detail for m in found) == [d.replace("API_IP", API_IP) for d in details]
     assert all(m.id == detector for m in found)
 
 
@@ -413,6 +469,7 @@ def test_every_detector_has_a_firing_and_a_silent_case() -> None:
 
 def test_every_detector_has_a_title_and_a_hint() -> None:
     assert set(DETECTORS) == set(DEFAULT_HINTS) == set(MISCONCEPTION_TITLES)
+    assert set(DETECTORS) == set(MISCONCEPTION_IDS)
 
 
 def test_detect_is_sorted_and_silent_without_a_diff() -> None:

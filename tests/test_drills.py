@@ -29,8 +29,9 @@ import nbformat
 import pytest
 import yaml
 
+from autograder.catalog import list_exercises, load
+from autograder.definition import Exercise
 from autograder.drill import task_text
-from autograder.exercise import Exercise, list_exercises
 from autograder.grade import grade, grade_exercise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,7 +92,7 @@ def test_policy_drill_makes_the_learner_discover_labels(drill: Exercise) -> None
 @pytest.mark.parametrize("drill", DRILLS, ids=[d.id for d in DRILLS])
 def test_drill_right_answer_passes_and_a_wrong_one_fails(drill: Exercise) -> None:
     if drill.kind == "policy":
-        right = grade_exercise(drill, [("reference.yaml", drill.reference)])
+        right = grade_exercise(load(drill.id), [("reference.yaml", drill.reference)])
         assert right.passed and right.score == right.max_score, right.text()
     else:
         assert any(grade(drill.id, ex.answer).passed for ex in drill.examples if ex.passes)

@@ -10,15 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from autograder.exercise import (
-    EXERCISES_DIR,
-    ExerciseError,
-    list_exercises,
-    load_exercise,
-    parse_exercise,
-    parse_flow,
-)
-from autograder.grade import check_definition, grade, grade_exercise
+from autograder.catalog import EXERCISES_DIR, check_definition, list_exercises, load, load_exercise
+from autograder.definition import SCHEMA, ExerciseError, parse_exercise, parse_flow
+from autograder.grade import grade, grade_exercise
+from autograder.loaded import load_definition
 
 EXERCISES = list_exercises()
 IDS = [e.id for e in EXERCISES]
@@ -42,7 +37,7 @@ def test_definition_is_consistent(exercise_id: str) -> None:
 @pytest.mark.parametrize("exercise_id", [e.id for e in EXERCISES if e.kind == "policy"])
 def test_reference_passes_with_full_score(exercise_id: str) -> None:
     exercise = load_exercise(exercise_id)
-    result = grade_exercise(exercise, [("reference.yaml", exercise.reference)])
+    result = grade_exercise(load(exercise_id), [("reference.yaml", exercise.reference)])
     assert result.passed, result.text()
     assert result.score == result.max_score == exercise.max_score
 
@@ -155,11 +150,10 @@ def test_parse_flow_errors(text: str, message: str) -> None:
         parse_flow(text)
 
 
-README = (Path(__file__).resolve().parent.parent / "exercises" / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parents[1] / "exercises" / "README.md").read_text("utf-8")
 
 
 def test_readme_documents_every_key_and_misconception() -> None:
-    from autograder.exercise import SCHEMA
     from autograder.feedback import DEFAULT_HINTS
 
     for key in SCHEMA:
@@ -175,9 +169,10 @@ def test_readme_minimal_exercise_works() -> None:
     data = yaml.safe_load(block.split("\n```", 1)[0])
     exercise = parse_exercise(data, "autograder/exercises/web-only-from-api.yaml")
     assert check_definition(exercise) == []
-    assert grade_exercise(exercise, [("ref.yaml", exercise.reference)]).passed
+    loaded = load_definition(exercise)
+    assert grade_exercise(loaded, [("ref.yaml", exercise.reference)]).passed
     (example,) = exercise.examples
-    result = grade_exercise(exercise, [("answer.yaml", example.answer)])
+    result = grade_exercise(loaded, [("answer.yaml", example.answer)])
     assert not result.passed
     assert any(example.feedback[0] in line for line in result.feedback)
 

@@ -25,6 +25,11 @@ EXPECTED = [
     "08-limits-and-drills",
 ]
 MAX_CODE_LINES = 20
+PRACTISE = "Practise: graded exercises and drills"
+# A cell may only name a self-check or a challenge: their content lives in lessonkit.
+QUIZ_CALL = re.compile(r"\bquiz\.(\w+)\(")
+SHOW = re.compile(r'^quiz\.show\("([0-9]{2}-[a-z0-9-]+)"\)$')
+CHALLENGE = re.compile(r'^quiz\.challenge\("([0-9]{2}-[a-z0-9-]+)", grade\)$')
 # Drawing by hand in a cell: diagrams come from lessonkit.diagrams only.
 HAND_DRAWING = re.compile(r"\bax\.(plot|arrow|annotate|text|add_patch|scatter|bar)\(|patches\.")
 
@@ -58,8 +63,8 @@ def _sections(nb: nbformat.NotebookNode) -> dict[str, list[nbformat.NotebookNode
 
 def test_the_course_has_its_lessons_in_order() -> None:
     assert [p.stem for p in LESSONS] == EXPECTED
-    # the Makefile's `make lab` opens the first lesson by this exact name
-    assert "lessons/01-traffic-direction.ipynb" in (ROOT / "Makefile").read_text()
+    # the Makefile's `make lab` opens the learner's copy of the first lesson by this name
+    assert "/lab/tree/01-traffic-direction.ipynb" in (ROOT / "Makefile").read_text()
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=ids)
@@ -106,10 +111,10 @@ def test_lesson_shape(path: Path) -> None:
         assert part in front.source, f"{path.name}: the front cell lacks {part}"
     sections = _sections(nb)
     names = list(sections)
-    assert names[-2:] == ["Key points", "Try it on a real cluster"]
+    assert names[-3:] == ["Key points", "Try it on a real cluster", PRACTISE]
     assert "- " in sections["Key points"][0].source
     assert "kubectl" in sections["Try it on a real cluster"][0].source
-    numbered = names[:-2]
+    numbered = names[:-3]
     assert numbered, f"{path.name}: no sections"
     for n, name in enumerate(numbered, start=1):
         assert name.startswith(f"{n}. "), f"{path.name}: section {name!r} is not number {n}"
@@ -165,7 +170,7 @@ def test_lesson_executes(path: Path) -> None:
             data = o.get("data", {})
             # a self-check shows as a widget, with its question as the plain-text form
             if "application/vnd.jupyter.widget-view+json" in data and data["text/plain"].startswith(
-                ("Self-check: ", "Fix this policy: ")
+                ("Self-check: ", "Fix this policy: ", "Write it: ")
             ):
                 widgets += 1
     assert widgets >= 3, f"{path.name}: only {widgets} self-check widgets displayed"
@@ -201,3 +206,70 @@ def test_build_script_check_mode_finds_and_fixes_a_stale_notebook(
     nb = nbformat.reads(written, as_version=4)
     assert nb.metadata["jupytext"]["formats"] == "ipynb,py:percent"
     assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+def _code(path: Path) -> list[str]:
+    return [c.source for c in _read(path).cells if c.cell_type == "code"]
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=ids)
+def test_self_checks_are_named_never_written_in_a_cell(path: Path) -> None:
+    """Options, answers, explanations and hints stay in lessonkit.bank: a cell only says
+    which check to show (quiz.show) or which challenge to open (quiz.challenge)."""
+    from lessonkit import bank
+    from lessonkit.challenges import CHALLENGES
+
+    for source in _code(path):
+        calls = QUIZ_CALL.findall(source)
+        assert set(calls) <= {"show", "challenge"}, f"{path.name}: quiz.{calls} in a cell"
+        for line in source.splitlines():
+            if line.startswith("quiz.show("):
+                match = SHOW.match(line)
+                assert match and match.group(1) in bank.CHECKS, line
+                assert match.group(1).startswith(path.stem[:2]), line
+            if line.startswith("quiz.challenge("):
+                match = CHALLENGE.match(line)
+                assert match and match.group(1) in CHALLENGES, line
+                assert match.group(1).startswith(path.stem[:2]), line
+
+
+def test_every_self_check_is_shown_exactly_once() -> None:
+    from lessonkit import bank
+
+    shown = [m.group(1) for p in LESSONS for s in _code(p) for m in [SHOW.match(s)] if m]
+    assert sorted(shown) == bank.ids()
+
+
+@pytest.mark.parametrize("path", [p for p in LESSONS if p.stem >= "04"], ids=lambda p: p.stem)
+def test_every_lesson_from_04_on_has_a_write_it_challenge(path: Path) -> None:
+    challenges = [s for s in _code(path) if "quiz.challenge(" in s]
+    assert challenges, f"{path.name}: no write-it challenge"
+    # the grader is wired in by the cell itself (lessonkit never imports autograder)
+    assert any("from autograder.grade import grade" in s for s in _code(path))
+
+
+def _exercise_lessons() -> dict[str, str]:
+    import yaml
+
+    out = {}
+    for definition in sorted((ROOT / "autograder" / "exercises").glob("*.yaml")):
+        data = yaml.safe_load(definition.read_text(encoding="utf-8"))
+        out[data["id"]] = str(data.get("lesson", ""))
+    return out
+
+
+def test_each_lesson_ends_pointing_to_its_exercises_and_drills() -> None:
+    exercises = _exercise_lessons()
+    listed_anywhere: set[str] = set()
+    for path in LESSONS:
+        practise = _sections(_read(path))[PRACTISE]
+        text = "\n".join(c.source for c in practise)
+        assert "npgrade list" in text and "npgrade drill" in text
+        listed = set(re.findall(r"`([a-z0-9]+(?:-[a-z0-9]+)+)`", text)) - {"npgrade"}
+        unknown = listed - set(exercises)
+        assert not unknown, f"{path.name} lists exercises that do not exist: {unknown}"
+        assert listed, f"{path.name}: no exercise listed"
+        mine = {i for i, lesson in exercises.items() if lesson == path.stem[:2]}
+        assert mine <= listed, f"{path.name} misses its exercises {mine - listed}"
+        listed_anywhere |= listed
+    assert listed_anywhere == set(exercises), set(exercises) - listed_anywhere

@@ -15,6 +15,7 @@ import getpass
 import html
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -307,10 +308,12 @@ def test_classroom_cli_without_kernels_prints_the_same_totals(
     assert classroom.main([*argv, "--student", "bob", "--student", "erin"]) == 0
     out = capsys.readouterr().out
     assert "graded 2 submission(s) of ps2-three-tier" in out
+    assert "2 graded, 0 need manual grading" in out  # the table every run ends with
     for student in ("bob", "erin"):
         total = sum(before[student].values())
         max_total = classroom.totals(copy_, ASSIGNMENT, [student])[student][1]
-        assert f"{student}: {total:g} / {max_total:g}" in out
+        assert re.search(rf"^{student} +graded +{total:g} / {max_total:g}$", out, re.MULTILINE)
+        assert f"] {student}: graded {total:g} / {max_total:g}" in out  # one line per learner
     assert {s: scores(copy_, s) for s in STUDENTS} == before
 
 

@@ -45,7 +45,7 @@ def test_json_output(answer: Path, tmp_path: Path) -> None:
     data = json.loads(out)
     assert code == 1
     assert data["exercise"] == "three-tier-db"
-    assert (data["passed"], data["score"], data["max_score"]) == (False, 4, 6)
+    assert (data["passed"], data["score"], data["max_score"]) == (False, 3, 6)
     assert (
         "shop/web -> shop/db TCP 3306: your policies allow it; the task requires it denied "
         "(shop/db-policy ingress[0].from[0] admits it)"

@@ -535,3 +535,196 @@ def test_predict_flows_widget_reveals_after_every_prediction() -> None:
         toggle.value = answer
     button.click()
     assert "✔ Correct. All 4 predictions hold." in feedback.value
+
+
+# --- the bank of self-checks (lessonkit.bank) and the "write it" challenges ---------------
+
+
+def _bank_checks():
+    from lessonkit import bank
+
+    return [(check_id, bank.get(check_id)) for check_id in bank.ids()]
+
+
+def test_every_multiple_choice_answers_each_wrong_option_with_its_own_hint():
+    from lessonkit.selfcheck import MultipleChoice as MC
+
+    for check_id, check in _bank_checks():
+        if not isinstance(check, MC):
+            continue
+        assert check.hints is not None, f"{check_id}: no hints"
+        for index, hint in enumerate(check.hints):
+            if index == check.answer_index:
+                continue
+            assert hint.strip(), f"{check_id}: option {index} has no hint"
+            correct, feedback = check.check(index)
+            assert not correct and hint in feedback
+            assert "who starts the connection" not in feedback or "start" in hint
+
+
+def test_a_wrong_choice_without_a_hint_gets_no_unrelated_advice():
+    q = MultipleChoice("2 + 2?", ["3", "4"], 1, "Two and two make four.")
+    assert q.check(0) == (False, "Not quite. Try again.")
+
+
+def _reveals(check_id: str, check) -> list[str]:
+    if isinstance(check, PredictFlows):
+        wrong = ["denied" if a == "allowed" else "allowed" for a in check.answers]
+        return [check.check(wrong)[1]]
+    if isinstance(check, PredictThenReveal):
+        return [check.reveal()]
+    return []
+
+
+def test_reveals_before_lesson_04_are_short_and_use_only_words_taught_so_far():
+    for check_id, check in _bank_checks():
+        if check_id >= "04":
+            continue
+        for text in _reveals(check_id, check):
+            for word in ("spec.", "isolated for", "selecting polic", "default-deny", "Connection:"):
+                assert word not in text, f"{check_id}: {word!r} in an early reveal:\n{text}"
+            if isinstance(check, PredictThenReveal):
+                assert len(text.splitlines()) <= 3, f"{check_id}: {len(text.splitlines())} lines"
+
+
+def test_reveals_from_lesson_04_on_give_npcore_full_explanation():
+    full = [t for i, c in _bank_checks() if i >= "04" for t in _reveals(i, c)]
+    assert full and all("Connection: " in t or "✔" in t or "✘" in t for t in full)
+    assert any("isolated for ingress" in t for t in full)
+
+
+def test_brief_verdict_names_the_side_that_blocks():
+    from lessonkit.selfcheck import _decide, brief_verdict
+
+    locked = scenes.three_tier(lockdown=True)
+    line = brief_verdict(_decide(locked, "shop/web", "shop/db", 3306, "TCP"))
+    assert line == (
+        "shop/web -> shop/db: denied: no egress rule of shop/web allows it "
+        "and no ingress rule of shop/db allows it."
+    )
+    open_line = brief_verdict(_decide(locked, "shop/api", "shop/db", 3306, "TCP"))
+    assert open_line == "shop/api -> shop/db: allowed. The rules at both ends let it through."
+
+
+def test_the_ipblock_reveal_names_the_except_range():
+    from lessonkit import bank
+
+    check = bank.get("07-ipblock-metadata")
+    correct, feedback = check.check("denied")
+    assert correct and "`except`" in feedback and "169.254.169.254/32" in feedback
+
+
+def test_unknown_check_ids_name_the_known_ones():
+    from lessonkit import bank
+
+    with pytest.raises(KeyError, match="01-who-opens-db"):
+        bank.get("01-nope")
+
+
+def test_predict_flows_draws_nothing_until_the_learner_commits():
+    import ipywidgets as w
+
+    check = PredictFlows(scenes.three_tier(with_db_policy=True), scenes.three_tier_flows())
+    box = check.widget
+    toggles = [c for c in box.children if isinstance(c, w.ToggleButtons)]
+    button = next(c for c in box.children if isinstance(c, w.Button))
+    picture = next(c for c in box.children if isinstance(c, w.Image))
+    feedback = next(c for c in box.children if isinstance(c, w.HTML) and c is not box.children[0])
+    assert bytes(picture.value) == b"" and picture.layout.display == "none"
+    button.click()  # nothing predicted yet: no reveal
+    assert bytes(picture.value) == b"" and "Predict every connection first" in feedback.value
+    for toggle, answer in zip(toggles, check.answers, strict=True):
+        toggle.value = answer
+    button.click()
+    assert "All 4 predictions hold" in feedback.value
+    assert bytes(picture.value).startswith(b"\x89PNG"), "drawn once the learner commits"
+    assert picture.layout.display == "block"
+
+
+def _grade():
+    import importlib
+
+    return importlib.import_module("autograder.grade").grade
+
+
+def _example(exercise: str, passes: bool) -> str:
+    import yaml
+
+    from lessonkit.workspace import LESSONS
+
+    definition = LESSONS.parent / "autograder" / "exercises" / f"{exercise}.yaml"
+    data = yaml.safe_load(definition.read_text(encoding="utf-8"))
+    return next(e["answer"] for e in data["examples"] if e["passes"] is passes)
+
+
+@pytest.mark.parametrize("key", sorted(__import__("lessonkit.challenges").challenges.CHALLENGES))
+def test_challenge_world_is_the_exercise_scenario_and_grading_is_npgrade(key):
+    import importlib
+
+    from lessonkit.challenges import CHALLENGES, challenge
+
+    grade_module = importlib.import_module("autograder.grade")
+    catalog = importlib.import_module("autograder.catalog")
+    item = CHALLENGES[key]
+    scenario = catalog.load(item.exercise).scenario
+    theirs = {p.key: (dict(p.labels), p.ports) for p in scenario.pods}
+    world = item.world()
+    for pod in world.pods:  # every pod drawn is the exercise's pod, same labels and ports
+        assert theirs.get(pod.key) == (dict(pod.labels), pod.ports), pod.key
+    flows = item.flows()
+    assert (item.port[0], item.port[1]) in {(f.port, f.protocol) for f in flows}
+    widget = challenge(key, grade_module.grade)
+    assert widget.editor.port.value == item.port  # the truth table opens where it matters
+    assert not widget.editor.errors or key.startswith("0")
+    starter = widget.check(item.starter)
+    assert not starter.passed, f"{key}: the starting YAML already passes"
+    good = widget.check(_example(item.exercise, True))
+    assert good.passed and good.text() == grade_module.grade(
+        item.exercise, _example(item.exercise, True), filename="policy.yaml"
+    ).text()
+
+
+def test_write_it_feedback_is_npgrade_and_clears_on_edit():
+    from lessonkit.challenges import challenge
+
+    widget = challenge("08-drill-one-dash", _grade())
+    widget.button.click()
+    assert "not passed" in widget.feedback.value
+    assert "instead of AND" in widget.result.text()  # npgrade names the mistake
+    assert "instead of AND" in widget.feedback.value
+    assert widget.result is not None and not widget.result.passed
+    widget.editor.editor.value += "\n"
+    assert widget.feedback.value == "" and widget.result is None
+    widget.editor.editor.value = _example("three-tier-db", True)
+    widget.button.click()
+    assert widget.result.passed and "passed" in widget.feedback.value
+
+
+def test_write_it_names_the_service_port_mistake_like_npgrade():
+    from lessonkit.challenges import challenge
+
+    widget = challenge("08-drill-service-port", _grade())
+    widget.button.click()
+    text = widget.result.text()
+    assert "Service" in text and "8080" in text, text
+
+
+def test_write_it_shows_a_grader_failure_instead_of_losing_it():
+    from lessonkit.challenges import challenge
+
+    def broken(exercise_id, answer_text, *, filename="answer.yaml"):
+        raise RuntimeError("grader exploded")
+
+    widget = challenge("04-write-db-policy", broken)
+    widget.button.click()
+    assert "grader exploded" in widget.feedback.value and widget.result is None
+
+
+def test_lessonkit_docstring_examples():
+    import doctest
+    import importlib
+
+    for name in ("lessonkit.selfcheck", "lessonkit.widgets", "lessonkit.verdicts"):
+        result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0, f"{result.failed} doctest example(s) failed in {name}"
+        assert result.attempted > 0, name

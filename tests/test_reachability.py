@@ -7,9 +7,13 @@ e2e-style truth tables (tests/conformance/README.md).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import clusters
 
 from npcore.cluster import Cluster, ContainerPort, External, Namespace, Pod
 from npcore.engine import Connection, is_allowed
@@ -464,3 +468,25 @@ def test_matrix_agrees_with_is_allowed_for_undeclared_namespaces() -> None:
     verdict = is_allowed(cluster, Connection(y_b, x_a, 80))
     assert matrix(cluster, 80).allowed("y/b", "x/a") is verdict.allowed
     assert connectivity_map(cluster).ports("y/b", "x/a").contains(TCP, 80) is verdict.allowed
+
+
+# --- Matrix.to_json: the CLI's fast JSON is exactly json.dumps(to_dict(), indent=2) ---------
+
+
+@settings(max_examples=60)
+@given(
+    clusters(),
+    st.sampled_from([80, 443, "serve-80-tcp", "dns"]),
+    st.sampled_from(list(Protocol)),
+    st.sampled_from(["calico", "flannel"]),
+)
+def test_to_json_is_json_dumps_of_to_dict(
+    cluster: Cluster, port: int | str, protocol: Protocol, cni: str
+) -> None:
+    m = matrix(cluster.with_cni(cni), port, protocol)
+    assert m.to_json() == json.dumps(m.to_dict(), indent=2)
+
+
+def test_to_json_of_an_empty_cluster() -> None:
+    m = matrix(Cluster.build(), 80)
+    assert m.to_json() == json.dumps(m.to_dict(), indent=2)

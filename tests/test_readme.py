@@ -72,7 +72,7 @@ def test_readme_python_api_example(
 
 
 def test_make_lab_opens_the_first_lesson() -> None:
-    """`make lab` serves the whole repository and lands on lesson 01 (the URL it prints
+    """`make lab` serves the learner's workspace and lands on lesson 01 (the URL it prints
     is the lesson's)."""
     import shutil
     import subprocess
@@ -95,6 +95,7 @@ def test_make_lab_opens_the_first_lesson() -> None:
     commands = [line for line in dry_run.splitlines() if "jupyter lab" in line]
     assert len(commands) == 1, dry_run
     command = commands[0]
-    assert f'--ServerApp.root_dir="{ROOT}"' in command
-    assert "--LabApp.default_url=/lab/tree/lessons/01-traffic-direction.ipynb" in command
+    # the learner's workspace (a git-ignored copy of lessons/, see lessonkit.workspace)
+    assert f'--ServerApp.root_dir="{ROOT}/workspace"' in command
+    assert "--LabApp.default_url=/lab/tree/01-traffic-direction.ipynb" in command
     assert (ROOT / "lessons" / "01-traffic-direction.ipynb").is_file()

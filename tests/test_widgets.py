@@ -97,8 +97,9 @@ def test_policy_yaml_is_shown_next_to_its_checkbox():
         three_tier_flows(),
         policies_yaml={"db-policy": DB_POLICY_YAML},
     )
-    html = repr(ex.widget.children[0].children[0].children[1].children[1].value)
-    assert "role: db" in html
+    shown = ex.policy_yaml["shop/db-policy"]
+    assert "role: db" in shown.value and "<details>" in shown.value
+    assert shown in ex.widget.children[0].children[0].children[1].children  # next to its box
 
 
 def test_explorer_text_alternative_is_the_diagram_text():
@@ -137,7 +138,7 @@ def test_explorer_displays_as_its_widget():
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == ex.widget.model_id
     # Static viewers and screen readers get the text alternative, not a class repr.
     assert bundle["text/plain"] == ex.diagram.text()
-    assert "DENIED" in bundle["text/plain"] or "ALLOWED" in bundle["text/plain"]
+    assert bundle["text/plain"].splitlines()[0] == "user -> shop/web TCP 80 [user -> web]: ALLOWED"
 
 
 def test_truth_table_html_marks_every_cell():
@@ -228,3 +229,24 @@ def test_editor_truth_table_follows_the_port_and_the_yaml():
     assert ed.errors == []
     assert ed.truth_table.value != before
     assert "✗" not in ed.truth_table.value
+
+
+def test_editor_error_shows_the_yaml_line_with_a_caret_under_the_column():
+    editor = PolicyEditor(three_tier(), three_tier_flows(), DB_POLICY_YAML)
+    editor.editor.value = DB_POLICY_YAML.replace("podSelector:", "podSelecter:", 1)
+    assert editor.errors and editor.errors[0].startswith("policy.yaml:")
+    line = int(editor.errors[0].split(":")[1])
+    column = int(editor.errors[0].split(":")[2])
+    assert "podSelecter" in editor.error_list.value
+    shown = editor.error_list.value
+    source_line = DB_POLICY_YAML.replace("podSelector:", "podSelecter:", 1).splitlines()[line - 1]
+    import html as h
+
+    assert h.escape(f"{line:5d} | {source_line}") in shown
+    assert f"      | {' ' * (column - 1)}^" in shown
+
+
+def test_editor_opens_its_truth_table_on_the_port_asked_for():
+    editor = PolicyEditor(three_tier(), three_tier_flows(), DB_POLICY_YAML, port=(3306, "TCP"))
+    assert editor.port.value == (3306, "TCP")
+    assert "TCP 3306" in editor.truth_table.value

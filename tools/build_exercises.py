@@ -45,7 +45,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.exercise import Exercise, list_exercises  # noqa: E402
+from autograder.catalog import list_exercises  # noqa: E402
+from autograder.definition import Exercise  # noqa: E402
 from autograder.grade import grade  # noqa: E402
 
 SOURCE_DIR = ROOT / "exercises" / "source"
@@ -118,11 +119,12 @@ def reference_answer(ex: Exercise) -> str:
     if ex.kind in ("choice", "pick"):
         return yaml.safe_dump({"answer": ex.answer}, sort_keys=False, allow_unicode=True)
     if ex.kind == "predict":
-        from autograder.grade import _verdict, scenario_cluster
+        from autograder.catalog import load
+        from autograder.judge import verdict
 
-        cluster = scenario_cluster(ex)
+        cluster = load(ex.id).scenario
         lines = {
-            str(flow): "allowed" if _verdict(cluster, flow).allowed else "denied"
+            str(flow): "allowed" if verdict(cluster, flow).allowed else "denied"
             for flow in ex.flows
         }
         return yaml.safe_dump(lines, sort_keys=False)

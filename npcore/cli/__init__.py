@@ -10,8 +10,8 @@ prints, or exits.
 * :mod:`npcore.cli.commands`: the ``npcore`` command (check, matrix, explain, describe,
   diff, and subcommands added through the ``npcore.commands`` entry-point group).
 
-``npcore-draw`` (:mod:`lessonkit.cli`) and ``npgrade`` (:mod:`autograder.cli`) build on
-the first two.  Nothing in npcore's core imports this package.
+The project's other command lines build on the first two.  Nothing in npcore's core
+imports this package.
 """
 
 from npcore.cli.commands import build_parser, main

@@ -135,6 +135,8 @@ class _Composer:
         # anchor -> (node, expanded size, height); size -1 while the node is being built
         self.anchors: dict[str, tuple[Node, int, int]] = {}
         self.resolved: dict[tuple[str, Any], str] = {}
+        self.max_depth = budget.limits.max_depth
+        self.max_nodes = budget.limits.max_nodes
 
     def documents(self) -> Iterator[Node]:
         get = self.loader.get_event
@@ -199,59 +201,75 @@ class _Composer:
         return found
 
     def node(self, event: Any, depth: int) -> tuple[Node, int]:
-        """The node that ``event`` starts, and its height (a scalar's is 1)."""
-        if isinstance(event, AliasEvent):
+        """The node that ``event`` starts, and its height (a scalar's is 1).
+
+        (Scalars, most of the nodes, take the short way: the same checks, inlined.)
+        """
+        kind = type(event)
+        if kind is AliasEvent:
             return self._alias(event, depth)
         start: Any = event.start_mark
-        self._deep(depth, start)
-        before = self.budget.nodes
-        self._count(1, start)
+        if depth > self.max_depth:
+            self._deep(depth, start)
+        budget = self.budget
+        before = budget.nodes
+        budget.nodes = before + 1
+        if budget.nodes > self.max_nodes:
+            self._count(0, start)
         anchor = event.anchor
-        get = self.loader.get_event
-        height = 1
-        node: Node
-        if isinstance(event, ScalarEvent):
-            end: Any = event.end_mark
-            node = ScalarNode(self._tag(ScalarNode, event), event.value, start, end, event.style)
+        if kind is ScalarEvent:
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = self._tag(ScalarNode, event)
+            scalar = ScalarNode(tag, event.value, start, event.end_mark, event.style)
             if anchor is not None:
-                self.anchors[anchor] = (node, 1, 1)
-        elif isinstance(event, SequenceStartEvent):
-            seq = SequenceNode(self._tag(SequenceNode, event), [], start, None, event.flow_style)
-            node = seq
-            if anchor is not None:
-                self.anchors[anchor] = (node, -1, -1)
-            items = seq.value
-            while True:
-                child_event = get()
-                if isinstance(child_event, SequenceEndEvent):
-                    seq.end_mark = child_event.end_mark
-                    break
-                child, child_height = self.node(child_event, depth + 1)
-                items.append(child)
-                if child_height >= height:
-                    height = child_height + 1
-        elif isinstance(event, MappingStartEvent):
-            mapping = MappingNode(self._tag(MappingNode, event), [], start, None, event.flow_style)
-            node = mapping
-            if anchor is not None:
-                self.anchors[anchor] = (node, -1, -1)
-            pairs = mapping.value
-            while True:
-                key_event = get()
-                if isinstance(key_event, MappingEndEvent):
-                    mapping.end_mark = key_event.end_mark
-                    break
-                key, _ = self.node(key_event, depth + 1)
-                value, value_height = self.node(get(), depth + 1)
-                pairs.append((key, value))
-                if value_height >= height:
-                    height = value_height + 1
+                self.anchors[anchor] = (scalar, 1, 1)
+            return scalar, 1
+        if kind is SequenceStartEvent:
+            node, height = self._sequence(event, start, anchor, depth)
+        elif kind is MappingStartEvent:
+            node, height = self._mapping(event, start, anchor, depth)
         else:  # pragma: no cover - the parser only produces the events above here
             raise _Refused(f"unexpected {type(event).__name__}", start)
         # (unless the anchor was redefined inside this node, as YAML allows)
         if anchor is not None and self.anchors[anchor][0] is node:
-            self.anchors[anchor] = (node, self.budget.nodes - before, height)
+            self.anchors[anchor] = (node, budget.nodes - before, height)
         return node, height
+
+    def _sequence(self, event: Any, start: Any, anchor: str | None, depth: int) -> tuple[Node, int]:
+        seq = SequenceNode(self._tag(SequenceNode, event), [], start, None, event.flow_style)
+        if anchor is not None:
+            self.anchors[anchor] = (seq, -1, -1)
+        get = self.loader.get_event
+        items = seq.value
+        height = 1
+        while True:
+            child_event = get()
+            if type(child_event) is SequenceEndEvent:
+                seq.end_mark = child_event.end_mark
+                return seq, height
+            child, child_height = self.node(child_event, depth + 1)
+            items.append(child)
+            if child_height >= height:
+                height = child_height + 1
+
+    def _mapping(self, event: Any, start: Any, anchor: str | None, depth: int) -> tuple[Node, int]:
+        mapping = MappingNode(self._tag(MappingNode, event), [], start, None, event.flow_style)
+        if anchor is not None:
+            self.anchors[anchor] = (mapping, -1, -1)
+        get = self.loader.get_event
+        pairs = mapping.value
+        height = 1
+        while True:
+            key_event = get()
+            if type(key_event) is MappingEndEvent:
+                mapping.end_mark = key_event.end_mark
+                return mapping, height
+            key, _ = self.node(key_event, depth + 1)
+            value, value_height = self.node(get(), depth + 1)
+            pairs.append((key, value))
+            if value_height >= height:
+                height = value_height + 1
 
 
 # --- scalars --------------------------------------------------------------------------------

@@ -1,0 +1,283 @@
+"""Where a flow diagram puts things (pure geometry, no drawing): boxes in bands, arrows
+as quadratic curves that avoid other boxes, and label spots that cover nothing already
+placed.  :mod:`lessonkit.diagrams` draws what this module places.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lessonkit.verdicts import Flow
+from npcore import Cluster, Pod
+
+# Layout, in data units.
+_BOX_W, _BOX_H = 1.7, 1.1
+_COL_STEP, _ROW_STEP = 3.4, 2.3
+_PER_ROW = 4
+_NS_PAD = 0.45
+_NS_HEADER = 0.9
+_NS_GAP = 0.6
+_EXTERNAL_X = 0.0
+_CLUSTER_X = 3.9
+_TITLE_BAND = 0.7
+_BANNER_BAND = 0.7
+_LEGEND_BAND = 0.8
+_LABEL_GAP = 0.08  # between an arrow and its label
+
+# One scale and one width for every diagram.
+SCALE = 0.78  # inches per layout unit
+WIDTH_INCHES = 11.0
+
+
+# --- layout -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Layout:
+    centers: dict[str, tuple[float, float]]
+    bands: tuple[tuple[str, float, float, float, float], ...]  # header, x0, y0, x1, y1
+    xlim: tuple[float, float]
+    ylim: tuple[float, float]
+
+
+def _namespace_bands(
+    cluster: Cluster, centers: dict[str, tuple[float, float]]
+) -> tuple[list[tuple[str, float, float, float, float]], int]:
+    """Each namespace a band of pods (at most ``_PER_ROW`` a row), top to bottom."""
+    by_ns: dict[str, list[Pod]] = {}
+    for pod in cluster.pods:
+        by_ns.setdefault(pod.namespace, []).append(pod)
+    bands: list[tuple[str, float, float, float, float]] = []
+    y_top = 0.0
+    widest = 1
+    for ns, pods in by_ns.items():
+        per_row = min(len(pods), _PER_ROW)
+        widest = max(widest, per_row)
+        rows = math.ceil(len(pods) / per_row)
+        y0 = y_top - _NS_HEADER - _BOX_H / 2
+        for i, pod in enumerate(pods):
+            row, col = divmod(i, per_row)
+            centers[pod.key] = (_CLUSTER_X + col * _COL_STEP, y0 - row * _ROW_STEP)
+        y_bottom = y0 - (rows - 1) * _ROW_STEP - _BOX_H / 2 - _NS_PAD
+        x1 = _CLUSTER_X + (per_row - 1) * _COL_STEP + _BOX_W / 2 + _NS_PAD
+        bands.append((f"namespace {ns}", _CLUSTER_X - _BOX_W / 2 - _NS_PAD, y_bottom, x1, y_top))
+        y_top = y_bottom - _NS_GAP
+    return bands, widest
+
+
+def _layout(cluster: Cluster, flows: Sequence[Flow]) -> _Layout:
+    """Externals in a band on the left ("outside the cluster"); each namespace a band of
+    pods on the right; reserved bands for the title and banner (top) and legend (bottom)."""
+    centers: dict[str, tuple[float, float]] = {}
+    bands, widest = _namespace_bands(cluster, centers)
+    cluster_bottom = min((b[2] for b in bands), default=-_ROW_STEP)
+    externals = list(cluster.externals)
+    if externals:
+        top = -_NS_HEADER - _BOX_H / 2
+        for i, ext in enumerate(externals):
+            centers[ext.key] = (_EXTERNAL_X, top - i * _ROW_STEP)
+        bottom = top - (len(externals) - 1) * _ROW_STEP - _BOX_H / 2 - _NS_PAD
+        x0, x1 = _EXTERNAL_X - _BOX_W / 2 - _NS_PAD, _EXTERNAL_X + _BOX_W / 2 + _NS_PAD
+        bands.append(("outside the cluster", x0, bottom, x1, 0.0))
+        cluster_bottom = min(cluster_bottom, bottom)
+    x_right = _CLUSTER_X + (widest - 1) * _COL_STEP + _BOX_W / 2 + _NS_PAD + 0.4
+    x_left = (_EXTERNAL_X if externals else _CLUSTER_X) - _BOX_W / 2 - _NS_PAD - 0.4
+    width = max(x_right - x_left, WIDTH_INCHES / SCALE)
+    middle = (x_left + x_right) / 2
+    xlim = (middle - width / 2, middle + width / 2)
+    draft = _Layout(centers, tuple(bands), xlim, (0.0, 0.0))
+    # room above the highest arrow for its label (three lines at most)
+    highest = max((y for c in _curves(draft, flows) for _, y in c.points(20)), default=0.0)
+    top = max(0.3, highest + _LABEL_GAP + 0.55)
+    ylim = (cluster_bottom - 0.3 - _LEGEND_BAND, top + _BANNER_BAND + _TITLE_BAND)
+    return _Layout(centers, tuple(bands), xlim, ylim)
+
+
+def _bezier(
+    p0: tuple[float, float], c: tuple[float, float], p2: tuple[float, float], t: float
+) -> tuple[float, float]:
+    u = 1 - t
+    return (
+        u * u * p0[0] + 2 * u * t * c[0] + t * t * p2[0],
+        u * u * p0[1] + 2 * u * t * c[1] + t * t * p2[1],
+    )
+
+
+def _inside(point: tuple[float, float], center: tuple[float, float], pad: float = 0.08) -> bool:
+    return (
+        abs(point[0] - center[0]) <= _BOX_W / 2 + pad
+        and abs(point[1] - center[1]) <= _BOX_H / 2 + pad
+    )
+
+
+@dataclass(frozen=True)
+class _Curve:
+    start: tuple[float, float]
+    control: tuple[float, float]
+    end: tuple[float, float]
+    label_t: float = 0.5  # where along the arrow its label sits
+    label_side: int = 1  # 1: on the outer side of the bend, -1: on the inner side
+
+    def at(self, t: float) -> tuple[float, float]:
+        return _bezier(self.start, self.control, self.end, t)
+
+    def points(self, n: int = 60) -> list[tuple[float, float]]:
+        return [self.at(i / n) for i in range(n + 1)]
+
+
+def _clip(a: tuple[float, float], c: tuple[float, float], b: tuple[float, float]) -> _Curve:
+    """The part of the quadratic curve a-c-b outside the boxes centred at a and b."""
+    steps = 120
+    t0, t1 = 0.0, 1.0
+    for i in range(steps + 1):
+        if not _inside(_bezier(a, c, b, i / steps), a):
+            t0 = i / steps
+            break
+    for i in range(steps, -1, -1):
+        if not _inside(_bezier(a, c, b, i / steps), b):
+            t1 = i / steps
+            break
+    if t1 <= t0:
+        t0, t1 = 0.0, 1.0
+
+    def blossom(s: float, u: float) -> tuple[float, float]:
+        w0, w1, w2 = (1 - s) * (1 - u), (1 - s) * u + s * (1 - u), s * u
+        return (w0 * a[0] + w1 * c[0] + w2 * b[0], w0 * a[1] + w1 * c[1] + w2 * b[1])
+
+    return _Curve(blossom(t0, t0), blossom(t0, t1), blossom(t1, t1))
+
+
+def _curve(a: tuple[float, float], b: tuple[float, float], rad: float) -> _Curve:
+    """An arc from box ``a`` to box ``b`` (bent by ``rad``), outside both boxes."""
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+    return _clip(a, (mid[0] + rad * dy, mid[1] - rad * dx), b)
+
+
+def _box_hits(curve: _Curve, boxes: Sequence[tuple[float, float]]) -> int:
+    """How many sample points of ``curve`` fall inside a box other than its own ends."""
+    return sum(
+        1 for point in curve.points(40) for center in boxes if _inside(point, center, pad=0.15)
+    )
+
+
+def _arc(
+    a: tuple[float, float], b: tuple[float, float], rad: float, others: list[tuple[float, float]]
+) -> _Curve:
+    """The arc from ``a`` to ``b`` that crosses the fewest other boxes: bent by ``rad``,
+    bent the other way, or bent more."""
+    candidates = [_curve(a, b, r) for r in (-rad, rad, -1.7 * rad, 1.7 * rad, -2.4 * rad)]
+    return min(candidates, key=lambda c: _box_hits(c, others))
+
+
+def _curves(layout: _Layout, flows: Sequence[Flow]) -> list[_Curve]:
+    """The path of each flow's arrow (several flows between one pair bend apart), and
+    where its label sits: the spot nearest the middle that covers no box or label."""
+    seen: dict[tuple[str, str], int] = {}
+    curves = []
+    taken: list[tuple[float, float, float, float]] = [
+        (x - _BOX_W / 2 - 0.05, y - _BOX_H / 2 - 0.05, x + _BOX_W / 2 + 0.05, y + _BOX_H / 2 + 0.05)
+        for x, y in layout.centers.values()
+    ]
+    taken += [_header_rect(band) for band in layout.bands]
+    for flow in flows:
+        a, b = layout.centers[flow.src], layout.centers[flow.dst]
+        key = (flow.src, flow.dst)
+        k = seen.get(key, 0)
+        seen[key] = k + 1
+        if key[0] == key[1]:  # a pod to itself: a loop above the box
+            start = (a[0] - 0.4, a[1] + _BOX_H / 2)
+            end = (a[0] + 0.4, a[1] + _BOX_H / 2)
+            curve = _Curve(start, (a[0], a[1] + _BOX_H / 2 + 1.1 + 0.35 * k), end)
+        else:
+            # neighbours bend a little; longer arrows rise above the neighbours' labels
+            span = math.hypot(b[0] - a[0], b[1] - a[1])
+            near = max(_COL_STEP, _CLUSTER_X - _EXTERNAL_X) + 0.01
+            rad = (0.22 if span <= near else max(0.22, 3.3 / span)) + 0.16 * k
+            others = [c for name, c in layout.centers.items() if name not in key]
+            curve = _arc(a, b, rad, others)
+        crosses = [_cross_rect(curve.at(t)) for t in _CROSS_AT.values()]
+        spot, side = _label_spot(curve, [*taken, *crosses])
+        taken += [_label_rect(curve, spot, side), *crosses]
+        curves.append(_Curve(curve.start, curve.control, curve.end, spot, side))
+    return curves
+
+
+def _header_anchor(band: tuple[str, float, float, float, float]) -> tuple[float, float, str]:
+    """Where a band's header goes: namespaces top right (arrows arrive from the left and
+    from above), the outside world bottom left (its arrows leave to the right)."""
+    header, x0, y0, x1, y1 = band
+    if header.startswith("namespace "):
+        return x1 - 0.15, y1 - 0.22, "right"
+    return x0 + 0.15, y0 + 0.22, "left"
+
+
+def _header_rect(band: tuple[str, float, float, float, float]) -> tuple[float, float, float, float]:
+    x, y, ha = _header_anchor(band)
+    width = 0.1 * len(band[0])
+    x0 = x - width if ha == "right" else x
+    return (x0, y - 0.2, x0 + width, y + 0.2)
+
+
+# Where a blocked side's cross sits along its arrow.
+_CROSS_AT = {"egress": 0.25, "ingress": 0.75}
+
+
+def _cross_rect(point: tuple[float, float]) -> tuple[float, float, float, float]:
+    return (point[0] - 0.13, point[1] - 0.13, point[0] + 0.13, point[1] + 0.13)
+
+
+# A label is at most three lines of about 24 characters (7 pt): its size in layout units.
+_LABEL_W, _LABEL_H = 1.75, 0.5
+
+
+def _label_rect(curve: _Curve, t: float, side: int) -> tuple[float, float, float, float]:
+    x, y, ha, va = _label_anchor(curve, t, side)
+    x0 = {"left": x, "right": x - _LABEL_W, "center": x - _LABEL_W / 2}[ha]
+    y0 = {"bottom": y, "top": y - _LABEL_H, "center": y - _LABEL_H / 2}[va]
+    return (x0, y0, x0 + _LABEL_W, y0 + _LABEL_H)
+
+
+def _label_spot(
+    curve: _Curve, taken: Sequence[tuple[float, float, float, float]]
+) -> tuple[float, int]:
+    """The place along ``curve`` (and the side) nearest its middle, outer side first,
+    where the label covers the least of what is already placed (usually nothing)."""
+
+    def clash(t: float, side: int) -> float:
+        x0, y0, x1, y1 = _label_rect(curve, t, side)
+        return sum(
+            max(0.0, min(x1, b[2]) - max(x0, b[0])) * max(0.0, min(y1, b[3]) - max(y0, b[1]))
+            for b in taken
+        )
+
+    spots = [(t, s) for t in (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82) for s in (1, -1)]
+    return min(spots, key=lambda ts: (round(clash(*ts), 3), ts[1] < 0, abs(ts[0] - 0.5)))
+
+
+def _label_anchor(
+    curve: _Curve, t: float | None = None, side: int | None = None
+) -> tuple[float, float, str, str]:
+    """Where an arrow's label goes: beside the arrow (at ``t``, by default the curve's
+    ``label_t``), on its outer side (away from the chord), so it never hides the shaft."""
+    at = curve.label_t if t is None else t
+    mx, my = curve.at(at)
+    (x0, y0), (cx, cy), (x2, y2) = curve.start, curve.control, curve.end
+    tx = 2 * (1 - at) * (cx - x0) + 2 * at * (x2 - cx)  # the tangent at ``at``
+    ty = 2 * (1 - at) * (cy - y0) + 2 * at * (y2 - cy)
+    nx, ny = -ty, tx
+    bulge = (cx - (x0 + x2) / 2, cy - (y0 + y2) / 2)  # towards the outer side
+    if bulge[0] * nx + bulge[1] * ny < 0 or (
+        math.hypot(*bulge) < 1e-6 and (ny < 0 or (ny == 0 and nx < 0))
+    ):
+        nx, ny = -nx, -ny
+    if (curve.label_side if side is None else side) < 0:
+        nx, ny = -nx, -ny
+    norm = math.hypot(nx, ny) or 1.0
+    nx, ny = nx / norm, ny / norm
+    x, y = mx + nx * _LABEL_GAP, my + ny * _LABEL_GAP
+    if abs(ny) >= abs(nx):
+        return x, y, "center", "bottom" if ny > 0 else "top"
+    return x, y, "left" if nx > 0 else "right", "center"

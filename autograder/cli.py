@@ -5,6 +5,9 @@ Usage::
     npgrade EXERCISE FILE... [--format text|json]   grade answer files ("-" = stdin)
     npgrade list [--format text|json]                list the exercises
     npgrade drill ID [--file FILE] [--format ...]    a timed, exam-style drill
+    npgrade show EXERCISE [--manifests]              the scenario, as kubectl shows it
+    npgrade EXERCISE --from-cluster FILE             grade a cluster's policies (kubectl
+                                                     get networkpolicies -A -o yaml; "-")
 
 Exit status: 0 passed, 1 graded and not passed (invalid input included), 2 usage error
 (unknown exercise, unreadable file, bad arguments).  Errors are sentences, never
@@ -24,10 +27,13 @@ from typing import TextIO
 from autograder.catalog import list_exercises, load
 from autograder.definition import ExerciseError, UnknownExerciseError
 from autograder.drill import format_duration, run_drill
+from autograder.fromcluster import grade_from_cluster
 from autograder.grade import MAX_ANSWER_BYTES, grade_exercise
+from autograder.loaded import LoadedExercise
+from autograder.show import scenario_manifests, scenario_view
 from npcore.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError
 from npcore.cli.sources import check_readable, read_sources
-from npcore.errors import FieldError
+from npcore.errors import FieldError, NpcoreError
 from npcore.load import DEFAULT_LIMITS
 
 __all__ = ["main"]
@@ -41,6 +47,8 @@ USAGE = """\
 usage: npgrade EXERCISE FILE... [--format text|json] [--reveal]   grade answer files ("-" = stdin)
        npgrade list [--format text|json]                list the exercises
        npgrade drill ID [--file FILE] [--format ...]    a timed, exam-style drill
+       npgrade show EXERCISE [--manifests]              the scenario, as kubectl shows it
+       npgrade EXERCISE --from-cluster FILE             grade a cluster's policies ("-" = stdin)
 """
 
 
@@ -56,13 +64,25 @@ class _Parser(argparse.ArgumentParser):
 def _grade_parser() -> _Parser:
     p = _Parser(prog="npgrade", description="Grade answers to NetworkPolicy exercises.")
     p.add_argument("exercise", help="exercise id (see: npgrade list)")
-    p.add_argument("files", nargs="+", metavar="FILE", help='answer files ("-" = stdin)')
+    p.add_argument("files", nargs="*", metavar="FILE", help='answer files ("-" = stdin)')
+    p.add_argument(
+        "--from-cluster",
+        metavar="FILE",
+        help='grade the output of kubectl get networkpolicies -A -o yaml ("-" = stdin)',
+    )
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument(
         "--reveal",
         action="store_true",
         help="self-study: show the right values of choice, pick and predict answers",
     )
+    return p
+
+
+def _show_parser() -> _Parser:
+    p = _Parser(prog="npgrade show", description="The scenario, as kubectl shows it.")
+    p.add_argument("exercise", help="exercise id (see: npgrade list)")
+    p.add_argument("--manifests", action="store_true", help="the scenario to kubectl apply")
     return p
 
 
@@ -110,6 +130,45 @@ def _cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_PASSED
 
 
+def _cmd_show(exercise: LoadedExercise, manifests: bool, out: TextIO) -> int:
+    out.write(scenario_manifests(exercise) if manifests else scenario_view(exercise))
+    return EXIT_PASSED
+
+
+def _cmd_from_cluster(
+    exercise: LoadedExercise, args: argparse.Namespace, inp: TextIO, out: TextIO
+) -> int:
+    if args.files:
+        raise _Usage("npgrade: --from-cluster grades the cluster's policies: give no FILE")
+    if exercise.definition.kind != "policy":
+        raise _Usage(
+            f"npgrade: {exercise.id} is a {exercise.definition.kind} exercise: --from-cluster "
+            "grades policy exercises"
+        )
+    ((name, text),) = _read([args.from_cluster], inp)
+    try:
+        graded = grade_from_cluster(exercise, text, name)
+    except NpcoreError as exc:
+        raise _Usage(f"npgrade: {name} is not a list of NetworkPolicies:\n{exc}") from None
+    if args.format == "json":
+        json.dump(
+            {
+                **graded.result.to_dict(),
+                "from_cluster": {
+                    "answer": list(graded.answer),
+                    "scenario": list(graded.scenario),
+                    "ignored": list(graded.ignored),
+                },
+            },
+            out,
+            indent=2,
+        )
+        out.write("\n")
+    else:
+        out.write("\n".join(graded.notes()) + "\n" + graded.result.text() + "\n")
+    return EXIT_PASSED if graded.result.passed else EXIT_FAILED
+
+
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -132,6 +191,9 @@ def main(
             return EXIT_PASSED
         if args_list[0] == "list":
             return _cmd_list(_list_parser().parse_args(args_list[1:]), out)
+        if args_list[0] == "show":
+            args = _show_parser().parse_args(args_list[1:])
+            return _cmd_show(load(args.exercise), args.manifests, out)
         if args_list[0] == "drill":
             args = _drill_parser().parse_args(args_list[1:])
             exercise = load(args.exercise)
@@ -151,6 +213,13 @@ def main(
             return EXIT_PASSED if drill.result.passed else EXIT_FAILED
         args = _grade_parser().parse_args(args_list)
         exercise = load(args.exercise)
+        if args.from_cluster is not None:
+            return _cmd_from_cluster(exercise, args, inp, out)
+        if not args.files:
+            raise _Usage(
+                "npgrade: the following arguments are required: FILE (or --from-cluster FILE)\n"
+                + USAGE.strip()
+            )
         answers = _read(args.files, inp)
         result = grade_exercise(exercise, answers, reveal=args.reveal)
         if args.format == "json":

@@ -21,6 +21,7 @@ from autograder.definition import Exercise
 from autograder.grade import MAX_ANSWER_BYTES, grade_exercise
 from autograder.loaded import LoadedExercise
 from autograder.results import GradeResult
+from autograder.show import scenario_view
 
 __all__ = ["DrillResult", "format_duration", "run_drill"]
 
@@ -101,6 +102,8 @@ def run_drill(
     inp = stdin if stdin is not None else sys.stdin
     out = stdout if stdout is not None else sys.stdout
     out.write(task_text(exercise))
+    if exercise.scenario.strip():  # the cluster as kubectl shows it (npgrade show)
+        out.write("\n" + scenario_view(loaded))
     if file is not None:
         out.write(f"\nWrite your answer in {file}, then press Enter to grade it.\n")
     else:

@@ -25,7 +25,7 @@ Rules of this file:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from autograder import feedback as fb
 from autograder.definition import Exercise, Flow
@@ -212,12 +212,24 @@ def _blind(judging: Judging, got: ConnectivityMap, all_denied: bool) -> str | No
     return None
 
 
-def grade_policies(loaded: LoadedExercise, policies: Sequence[NetworkPolicy]) -> GradeResult:
-    """Grade already-loaded learner policies against a policy exercise."""
+def grade_policies(
+    loaded: LoadedExercise,
+    policies: Sequence[NetworkPolicy],
+    *,
+    scenario_policies: Sequence[NetworkPolicy] | None = None,
+) -> GradeResult:
+    """Grade already-loaded learner policies against a policy exercise.
+
+    ``scenario_policies``: the scenario's own policies as they are now on a cluster the
+    learner changed (:mod:`autograder.fromcluster`); ``None``: as the scenario has them.
+    """
     exercise = loaded.definition
-    judging = loaded.judged_in(policies)
-    learner_cluster = judging.cluster.with_policies((*judging.cluster.policies, *policies))
-    got = judging.with_policies(policies)
+    judging = loaded.judged_in([*policies, *(scenario_policies or ())])
+    learner = judging
+    if scenario_policies is not None:  # the learner's side starts from the cluster's copies
+        learner = replace(judging, cluster=judging.cluster.with_policies(tuple(scenario_policies)))
+    learner_cluster = learner.cluster.with_policies((*learner.cluster.policies, *policies))
+    got = learner.with_policies(policies)
     constraint_problems = _constraints(exercise, policies)
     base_checks: list[CheckResult] = []
     if "constraints" in exercise.points:

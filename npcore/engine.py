@@ -19,6 +19,9 @@ Rules of this file (kubernetes.io "Network Policies" and networking/v1 types.go)
   or empty ``from``/``to`` matches every peer, an absent or empty ``ports`` every port.
 * **Enforcement.** On a CNI that does not enforce NetworkPolicy (Flannel), policies are
   stored and have no effect: every connection to a listening port is allowed.
+* **Capabilities.** A plugin enforces the policies as :func:`npcore.cni.as_enforced`
+  rewrites them (``endPort`` dropped where it is ignored), and its ipBlock peers match
+  pods only where it says so (:attr:`npcore.cni.CNI.ipblock_matches_pods`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from npcore.cluster import NAMESPACE_NAME_LABEL, Cluster, External, Pod, resolve_port
+from npcore.cni import as_enforced
 from npcore.ipblock import ipblock_contains
 from npcore.model import (
     IPBlock,
@@ -211,11 +215,17 @@ def peer_matches(
     policy_namespace: str,
     endpoint: Endpoint,
     namespace_labels: Mapping[str, Mapping[str, str]],
+    *,
+    ipblock_matches_pods: bool = True,
 ) -> bool:
     """Whether one ``from``/``to`` entry matches an endpoint (the table of
-    :func:`peer_scope`)."""
+    :func:`peer_scope`).  Plugin capability (:mod:`npcore.cni`): with
+    ``ipblock_matches_pods=False`` (Cilium) an ipBlock matches no pod, only endpoints
+    outside the cluster."""
     scope = peer_scope(peer, policy_namespace)
     if scope.ip_block is not None:
+        if isinstance(endpoint, Pod) and not ipblock_matches_pods:  # CNI capability
+            return False
         return endpoint.ip is not None and ipblock_contains(scope.ip_block, endpoint.ip)
     if scope.nothing or not isinstance(endpoint, Pod):
         return False
@@ -306,6 +316,8 @@ def rule_matches(
     port: int,
     protocol: Protocol,
     namespace_labels: Mapping[str, Mapping[str, str]],
+    *,
+    ipblock_matches_pods: bool = True,
 ) -> tuple[int | None, int | None, bool, bool]:
     """Match a rule: ``(peer_index, port_index, peer_ok, port_ok)``.
 
@@ -318,7 +330,13 @@ def rule_matches(
     if rule.peers:
         peer_ok = False
         for i, candidate in enumerate(rule.peers):
-            if peer_matches(candidate, policy_namespace, peer, namespace_labels):
+            if peer_matches(
+                candidate,
+                policy_namespace,
+                peer,
+                namespace_labels,
+                ipblock_matches_pods=ipblock_matches_pods,
+            ):
                 peer_index, peer_ok = i, True
                 break
     port_index: int | None = None
@@ -347,7 +365,8 @@ def _direction(
     selecting: list[str] = []
     admitted: list[RuleMatch] = []
     misses: list[RuleMiss] = []
-    for policy in cluster.policies:
+    plugin = cluster.cni_plugin  # CNI capabilities: endPort via as_enforced, ipBlock below
+    for policy in as_enforced(plugin, cluster.policies):
         if direction not in policy.effective_policy_types() or not policy_selects(policy, pod):
             continue
         selecting.append(policy.key)
@@ -359,7 +378,14 @@ def _direction(
                 misses.append(RuleMiss(policy.key, index, True, False))
                 continue
             peer_i, port_i, peer_ok, port_ok = rule_matches(
-                rule, policy.namespace, other, dst, port, protocol, namespace_labels
+                rule,
+                policy.namespace,
+                other,
+                dst,
+                port,
+                protocol,
+                namespace_labels,
+                ipblock_matches_pods=plugin.ipblock_matches_pods,
             )
             if peer_ok and port_ok:
                 admitted.append(RuleMatch(policy.key, index, peer_i, port_i))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from npcore.cni import cni_info
 from npcore.engine import DirectionVerdict, RuleMatch, RuleMiss, Verdict
 from npcore.model import PolicyType
 
@@ -67,7 +68,7 @@ def _port_phrase(verdict: Verdict) -> str:
 
 def _cni_line(verdict: Verdict) -> str:
     if verdict.enforced:
-        return f"CNI: {verdict.cni} (enforces NetworkPolicy)."
+        return f"CNI: {verdict.cni} ({cni_info(verdict.cni).summary})."
     display = verdict.cni.capitalize()
     text = (
         f"CNI: {verdict.cni}. {display} does not enforce NetworkPolicy: the policies below "

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from npcore.cluster import Cluster, Pod, resolve_port
+from npcore.cni import as_enforced
 from npcore.engine import Endpoint, entry_range, peer_scope
 from npcore.ipblock import ipblock_networks
 from npcore.model import (
@@ -183,7 +184,10 @@ class _Scopes:
         for (namespace, labels), gid in classes.group_ids.items():
             self.groups_by_ns.setdefault(namespace, []).append((dict(labels), group_classes[gid]))
         self.block_classes = [0] * n_blocks
+        pods_in_blocks = cluster.cni_plugin.ipblock_matches_pods
         for cid, mask in enumerate(classes.class_ipmask):
+            if isinstance(classes.reps[cid], Pod) and not pods_in_blocks:
+                continue  # CNI capability: this plugin's ipBlock never matches a pod
             for i in _bits(mask):
                 self.block_classes[i] |= 1 << cid
         self.ns_labels = cluster.namespace_labels()
@@ -264,7 +268,8 @@ def _compile_rules(
 
 def _compile(cluster: Cluster) -> _Compiled:
     peers: tuple[Endpoint, ...] = cluster.peers()
-    policies = cluster.policies if cluster.enforced else ()
+    # CNI capabilities: endPort via as_enforced; ipBlock and pods in _Scopes.
+    policies = as_enforced(cluster.cni_plugin, cluster.policies) if cluster.enforced else ()
     blocks = _ip_blocks(policies)
     classes = _classify(peers, blocks)
     all_classes = (1 << len(classes.reps)) - 1

@@ -428,7 +428,7 @@ def test_invalid_input_exits_1_with_errors_on_stderr(capsys: pytest.CaptureFixtu
         (
             ["matrix", CLUSTER, "--cni", "weavy"],
             "npcore: error: unknown CNI 'weavy'; known plugins: antrea, calico, canal, cilium, "
-            "flannel, kube-router, romana, weave-net",
+            "cilium-1.15, flannel, kube-network-policies, kube-router, romana, spec, weave-net",
         ),
         (
             ["check", "missing.yaml"],

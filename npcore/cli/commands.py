@@ -198,7 +198,7 @@ def _cmd_check(args: argparse.Namespace, streams: _Streams) -> int:
 
 def _enforcement(cluster: Cluster) -> str:
     if cluster.enforced:
-        return f"CNI {cluster.cni} (enforces NetworkPolicy)"
+        return f"CNI {cluster.cni} ({cluster.cni_plugin.summary})"
     return f"CNI {cluster.cni} (does not enforce NetworkPolicy: everything is allowed)"
 
 

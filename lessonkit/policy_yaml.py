@@ -20,6 +20,7 @@ __all__ = [
     "IPBLOCK_EGRESS_YAML",
     "LOCKDOWN_YAML",
     "MERGED_RULE_YAML",
+    "METADATA_BLOCK_YAML",
     "NAMED_PORT_YAML",
     "NAMESPACE_LABEL_BUG_YAML",
     "NO_NAMESPACE_YAML",
@@ -512,3 +513,23 @@ DB_NOT_DEV_YAML = DB_FROM_MONITORING_YAML.replace(
     "matchLabels: {kubernetes.io/metadata.name: monitoring}",
     "matchExpressions: [{key: env, operator: NotIn, values: [dev]}]",
 )
+
+# --- lesson 06: where enforcing plugins differ ---------------------------------------------
+
+METADATA_BLOCK_YAML = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: block-metadata
+  namespace: prod
+spec:
+  podSelector: {}
+  policyTypes:
+  - Egress
+  egress:
+  - to:
+    - ipBlock:
+        cidr: 0.0.0.0/0
+        except:
+        - 169.254.169.254/32
+"""

@@ -56,8 +56,8 @@ quiz.show("06-who-blocks")
 # %%
 HISTORICAL = ("weave-net", "romana")  # only what older material lists (see below)
 for cni in KNOWN_CNIS.values():
-    if cni.name not in HISTORICAL:
-        print(f"{cni.name:12} {'enforces' if cni.enforces else 'does NOT enforce':17} {cni.note}")
+    if cni.name not in (*HISTORICAL, "spec"):  # "spec": the specification, not a plugin
+        print(f"{cni.name:22} {cni.summary}")
 print("older material also lists:", ", ".join(HISTORICAL))
 
 # %% [markdown]
@@ -177,6 +177,25 @@ quiz.show("06-choose-plugin")
 #
 # The course's model follows the specification unless you pick a plugin (the explorers'
 # CNI switch; `--cni` on the command line), so you can see such a difference for yourself.
+# What the model knows about the two plugins of the example:
+
+# %%
+for name in ("calico", "cilium"):
+    print(f"{name:8} {KNOWN_CNIS[name].summary}")
+
+# %% [markdown]
+# Here is that policy on every pod of `prod`. Switch the **CNI** dropdown from `calico`
+# to `cilium`: the metadata service stays blocked on both, the partner outside stays
+# reachable, but on Cilium the pod of its own namespace, the pod of `dev` and the DNS
+# lookup are cut too. Pick a connection to read why.
+
+# %%
+FlowExplorer(
+    scenes.with_yaml(scenes.multi_namespace(with_dns=True), scenes.METADATA_BLOCK_YAML),
+    scenes.metadata_flows(),
+    policies_yaml={"block-metadata": scenes.METADATA_BLOCK_YAML},
+    title="Egress anywhere except the metadata service",
+)
 
 # %%
 quiz.show("06-cilium-ipblock")

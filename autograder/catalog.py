@@ -152,7 +152,8 @@ def load_exercise(exercise_id: str, directory: str | Path | None = None) -> Exer
 
 
 def list_exercises(directory: str | Path | None = None) -> list[Exercise]:
-    """Every exercise, sorted: lessons first (by lesson, then id), then drills (by id)."""
+    """Every exercise, sorted: lesson exercises first, then drills; each by lesson, then
+    time budget (easy before hard), then id."""
     folder = exercises_dir(directory)
     exercises = [load_exercise(p.stem, folder) for p in sorted(folder.glob("*.yaml"))]
-    return sorted(exercises, key=lambda e: (e.cka, e.lesson or "", e.id))
+    return sorted(exercises, key=lambda e: (e.cka, e.lesson or "", e.time_budget or 0, e.id))

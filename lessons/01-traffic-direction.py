@@ -26,6 +26,8 @@
 # - Name each connection of the application as ingress or egress, from one component's
 #   point of view.
 # - Explain why only the side that *starts* a connection decides its direction.
+#
+# Terms are recalled in the course's [glossary](../docs/glossary.md).
 
 # %%
 from lessonkit import diagrams, quiz, scenes

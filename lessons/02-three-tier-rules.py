@@ -27,6 +27,8 @@
 # - Explain that a connection needs an egress rule at its source and an ingress rule at
 #   its destination once both are locked down.
 # - Predict which step of a request fails when a given rule is missing.
+#
+# Terms are recalled in the course's [glossary](../docs/glossary.md).
 
 # %%
 # %matplotlib inline

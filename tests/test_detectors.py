@@ -319,20 +319,22 @@ ingress:
     # peers-and-ports-merged
     pytest.param(
         "peers-and-ports-merged",
-        "cka-np-backend",
+        "cka-planner-egress",
         policy(
-            "project-snake",
-            "np-backend",
+            "harbor",
+            "planner-out",
             """
-podSelector: {matchLabels: {app: backend}}
+podSelector: {matchLabels: {component: planner}}
 policyTypes: [Egress]
 egress:
-  - to: [{podSelector: {matchLabels: {app: db1}}}, {podSelector: {matchLabels: {app: db2}}}]
-    ports: [{port: 1111}, {port: 2222}]
+  - to:
+      - podSelector: {matchLabels: {component: ledger}}
+      - podSelector: {matchLabels: {component: cache}}
+    ports: [{port: 5432}, {port: 6379}]
 """,
         ),
         [
-            "project-snake/np-backend egress[0] lists 2 peers and 2 ports in one rule, so "
+            "harbor/planner-out egress[0] lists 2 peers and 2 ports in one rule, so "
             "every peer is allowed on every port"
         ],
         id="peers-and-ports-merged: fires",

@@ -20,12 +20,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from autograder import feedback as fb
-from autograder.definition import Exercise, Flow, parse_flow
+from autograder.definition import Exercise
 from autograder.judge import verdict
 from autograder.loaded import LoadedExercise
 from autograder.results import CheckResult, GradeResult
 from npcore.diff import diff_maps
 from npcore.errors import NpcoreError
+from npcore.flows import Flow
 from npcore.load.yaml_safe import Limits, read_plain
 from npcore.reachability import connectivity_map
 
@@ -198,7 +199,7 @@ def _predictions(value: Mapping[Any, Any]) -> tuple[dict[Flow, bool], list[str]]
     problems: list[str] = []
     for key, word in value.items():
         try:
-            flow = parse_flow(str(key))
+            flow = Flow.parse(str(key))
         except ValueError as exc:
             problems.append(str(exc))
             continue

@@ -11,9 +11,10 @@ import pytest
 import yaml
 
 from autograder.catalog import EXERCISES_DIR, check_definition, list_exercises, load, load_exercise
-from autograder.definition import SCHEMA, ExerciseError, parse_exercise, parse_flow
+from autograder.definition import SCHEMA, ExerciseError, parse_exercise
 from autograder.grade import grade, grade_exercise
 from autograder.loaded import load_definition
+from npcore.flows import Flow
 
 EXERCISES = list_exercises()
 IDS = [e.id for e in EXERCISES]
@@ -134,7 +135,7 @@ def test_definition_with_unknown_peer_is_refused() -> None:
     ],
 )
 def test_parse_flow(text: str, expected: str) -> None:
-    assert str(parse_flow(text)) == expected
+    assert str(Flow.parse(text)) == expected
 
 
 @pytest.mark.parametrize(
@@ -147,7 +148,7 @@ def test_parse_flow(text: str, expected: str) -> None:
 )
 def test_parse_flow_errors(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
-        parse_flow(text)
+        Flow.parse(text)
 
 
 README = (Path(__file__).resolve().parents[1] / "exercises" / "README.md").read_text("utf-8")

@@ -93,7 +93,7 @@ def login(context: Any, hub: demo.Hub, user: str, password: str) -> Any:
     page.wait_for_url(f"**/user/{user}/**", timeout=60_000)
     page.goto(f"{hub.url}/user/{user}/lab", timeout=60_000)
     page.wait_for_function("window.jupyterapp && window.jupyterapp.started", timeout=60_000)
-    page.evaluate("() => window.jupyterapp.started")
+    page.evaluate("() => Promise.all([window.jupyterapp.started, window.jupyterapp.restored])")
     return page
 
 

@@ -72,15 +72,15 @@ SCREENSHOTS = ROOT / "test-output" / "hub"
 
 @pytest.fixture(scope="module")
 def classroom() -> Iterator[tuple[demo.Classroom, demo.Hub]]:
-    environment = demo.ensure_environment()
-    demo.remove_stale_users()
-    room = demo.create_classroom(environment, [INSTRUCTOR], [LEARNER, LEARNER2])
-    try:
-        demo.release(room, INSTRUCTOR, [ASSIGNMENT])
-        with demo.Hub(room, expose_app=True) as hub:
-            yield room, hub
-    finally:
-        demo.remove_classroom(room)
+    with demo.environment_in_use() as environment:
+        demo.remove_stale_users()
+        room = demo.create_classroom(environment, [INSTRUCTOR], [LEARNER, LEARNER2])
+        try:
+            demo.release(room, INSTRUCTOR, [ASSIGNMENT])
+            with demo.Hub(room, expose_app=True) as hub:
+                yield room, hub
+        finally:
+            demo.remove_classroom(room)
 
 
 def login(context: Any, hub: demo.Hub, user: str, password: str) -> Any:

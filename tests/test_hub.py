@@ -72,15 +72,15 @@ SCREENSHOTS = ROOT / "test-output" / "hub"
 
 @pytest.fixture(scope="module")
 def classroom() -> Iterator[tuple[demo.Classroom, demo.Hub]]:
-    environment = demo.ensure_environment()
-    demo.remove_stale_users()
-    room = demo.create_classroom(environment, [INSTRUCTOR], [LEARNER, LEARNER2])
-    try:
-        demo.release(room, INSTRUCTOR, [ASSIGNMENT])
-        with demo.Hub(room, expose_app=True) as hub:
-            yield room, hub
-    finally:
-        demo.remove_classroom(room)
+    with demo.environment_in_use() as environment:
+        demo.remove_stale_users()
+        room = demo.create_classroom(environment, [INSTRUCTOR], [LEARNER, LEARNER2])
+        try:
+            demo.release(room, INSTRUCTOR, [ASSIGNMENT])
+            with demo.Hub(room, expose_app=True) as hub:
+                yield room, hub
+        finally:
+            demo.remove_classroom(room)
 
 
 def login(context: Any, hub: demo.Hub, user: str, password: str) -> Any:
@@ -93,7 +93,7 @@ def login(context: Any, hub: demo.Hub, user: str, password: str) -> Any:
     page.wait_for_url(f"**/user/{user}/**", timeout=60_000)
     page.goto(f"{hub.url}/user/{user}/lab", timeout=60_000)
     page.wait_for_function("window.jupyterapp && window.jupyterapp.started", timeout=60_000)
-    page.evaluate("() => window.jupyterapp.started")
+    page.evaluate("() => Promise.all([window.jupyterapp.started, window.jupyterapp.restored])")
     return page
 
 

@@ -203,8 +203,8 @@ def test_classroom_release_fetch_submit_grade_feedback(
             partial = grade(EXERCISE, PARTIAL)
             full = grade(EXERCISE, reference)
             assert 0 < partial.score < partial.max_score and full.score == full.max_score
-            assert f"{LEARNER}: {partial.score:g} /" in graded.stdout, graded.stdout
-            assert f"{LEARNER2}: {full.score:g} /" in graded.stdout, graded.stdout
+            assert f"{LEARNER}: graded {partial.score:g} /" in graded.stdout, graded.stdout
+            assert f"{LEARNER2}: graded {full.score:g} /" in graded.stdout, graded.stdout
             with (course / f"grades-{ASSIGNMENT}.csv").open(encoding="utf-8") as fh:
                 rows = {r["student_id"]: float(r["score"]) for r in csv.DictReader(fh)}
             assert rows[LEARNER] == partial.score and rows[LEARNER2] == full.score

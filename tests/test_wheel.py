@@ -144,5 +144,5 @@ def test_nbgrader_builds_and_grades_an_assignment(venv: Path, tmp_path: Path) ->
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     points = load_exercise(EXERCISE).max_score
-    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("alice: "))
-    assert float(line.split()[1]) == points, proc.stdout
+    line = next(ln for ln in proc.stdout.splitlines() if "] alice: graded " in ln)
+    assert float(line.split("graded ")[1].split()[0]) == points, proc.stdout

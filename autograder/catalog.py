@@ -44,7 +44,6 @@ __all__ = [
 ]
 
 PACKAGE_EXERCISES_DIR = Path(str(resources.files("autograder") / "exercises"))
-EXERCISES_DIR = PACKAGE_EXERCISES_DIR
 
 
 def exercises_dir(directory: str | Path | None = None) -> Path:
@@ -52,6 +51,10 @@ def exercises_dir(directory: str | Path | None = None) -> Path:
     if directory:
         return Path(directory)
     return Path(os.environ.get("NETPOL_EXERCISES") or PACKAGE_EXERCISES_DIR)
+
+
+# The folder this process reads (``$NETPOL_EXERCISES`` as it was at import time).
+EXERCISES_DIR = exercises_dir()
 
 
 def _display_path(path: Path) -> str:

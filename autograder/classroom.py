@@ -38,6 +38,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ from autograder.snapshot import Snapshot, read_nofollow, remove_path, replace_fi
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COURSE_DIR = REPO_ROOT / "exercises"
 CODE_DIRS = (REPO_ROOT / "autograder", REPO_ROOT / "npcore")  # exercise defs: autograder/exercises
+KERNEL_JOBS = 2  # sealed learner kernels run at the same time (--jobs)
 VERDICTS_DIR = "verdicts"  # the grader's JSON record: verdicts/ASSIGNMENT/STUDENT/NOTEBOOK.json
 
 __all__ = ["AutogradeReport", "GradingCodeChanged", "LinkRefused", "SandboxGrades", "Snapshot"]
@@ -320,27 +322,38 @@ def _run_kernels(
     names: Sequence[str],
     snap: Snapshot,
     executed: Path,
-    limits: tuple[float, float],
+    limits: tuple[float, float, int],
     progress: Progress,
 ) -> dict[str, str]:
     """Run every learner's kernels; return why runs failed.
 
-    The reduced executed notebooks are kept in this process's memory and written to
-    ``executed`` only after the last kernel ended (anything a kernel put there is wiped), so
-    no kernel can change what another learner's feedback shows.
+    Sealed kernels run ``limits[2]`` learners at a time (each in a sandbox of its own);
+    unsealed ones (mode ``none``) one at a time.  The reduced executed notebooks are kept
+    in this process's memory and written to ``executed`` only after the last kernel ended
+    (anything a kernel put there is wiped), so no kernel can change what another learner's
+    feedback shows.
     """
-    failures: dict[str, str] = {}
-    kept: dict[str, dict[str, dict[str, Any]]] = {}
-    for index, student in enumerate(names):
+    cell_timeout, student_timeout, jobs = limits
+
+    def one(index: int, student: str) -> tuple[str, dict[str, dict[str, Any]], str | None]:
         folder = course / "submitted" / student / assignment
         job = kernels.KernelJob(student, kernels.job_files(snap.data, folder), index)
         try:
-            kept[student], why = kernels.run_student(mode, job, executed, *limits)
+            got, why = kernels.run_student(mode, job, executed, cell_timeout, student_timeout)
         except Exception as exc:  # one learner's kernel never stops the class
-            why = f"kernel run failed: {type(exc).__name__}: {exc}"
-        if why:
-            failures[student] = why
-        progress.step(student, "kernel run failed (grade unaffected)" if why else "kernel ran")
+            return student, {}, f"kernel run failed: {type(exc).__name__}: {exc}"
+        return student, got, why
+
+    failures: dict[str, str] = {}
+    kept: dict[str, dict[str, dict[str, Any]]] = {}
+    workers = 1 if mode == "none" else max(1, jobs)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(one, i, s) for i, s in enumerate(names)]
+        for future in as_completed(futures):
+            student, kept[student], why = future.result()
+            if why:
+                failures[student] = why
+            progress.step(student, "kernel run failed (grade unaffected)" if why else "kernel ran")
     for entry in list(os.scandir(executed)):
         remove_path(Path(entry.path))
     for student, notebooks in kept.items():
@@ -400,6 +413,7 @@ def autograde(
     code_roots: Sequence[Path] = CODE_DIRS,
     unsafe_kernels: bool = False,
     progress: Progress | None = None,
+    jobs: int = KERNEL_JOBS,
 ) -> AutogradeReport:
     """Autograde ``assignment`` for ``students`` (default: every submission) in ``course``.
 
@@ -431,7 +445,7 @@ def autograde(
                 todo,
                 snap,
                 executed,
-                (cell_timeout, student_timeout),
+                (cell_timeout, student_timeout, jobs),
                 progress,
             )
         restored = snap.restore()
@@ -476,6 +490,7 @@ def _autograde_cli(args: argparse.Namespace) -> int:
             student_timeout=args.student_timeout,
             unsafe_kernels=args.unsafe_kernels,
             progress=Progress(sys.stdout),
+            jobs=args.jobs,
         )
     except (kernels.KernelsRefused, LinkRefused, GradingCodeChanged, ValueError) as exc:
         print(f"autograde: {exc}", file=sys.stderr)
@@ -509,6 +524,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ag.add_argument("--cell-timeout", type=float, default=20)
     ag.add_argument("--student-timeout", type=float, default=300)
+    ag.add_argument(
+        "--jobs", type=int, default=KERNEL_JOBS, help="sealed kernels run at the same time"
+    )
     ag.set_defaults(run=_autograde_cli)
     collect.add_parser(sub, COURSE_DIR)
     report.add_parser(sub, COURSE_DIR)

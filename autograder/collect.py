@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.snapshot import read_nofollow, remove_path, replace_file, walk
+from autograder.snapshot import read_nofollow, remove_below, replace_file, walk
 
 CLOCK_SKEW = 300.0
 MIN_SOLUTION_CHARS = 40
@@ -192,8 +192,7 @@ def _existing_time(folder: Path) -> dt.datetime | None:
 def _copy_entry(entry: Entry, dest: Path, course: Path) -> list[str]:
     """Copy the learner's own files of ``entry`` to ``dest``; return the files skipped."""
     uid = pwd.getpwnam(entry.student).pw_uid
-    if os.path.lexists(dest):
-        remove_path(dest)
+    remove_below(course, dest.relative_to(course))
     skipped = []
     for path, st in walk(entry.path):
         if not stat.S_ISREG(st.st_mode):
@@ -245,9 +244,10 @@ def collect(
     solutions = solution_texts(course / "source" / assignment)
     for student, entry in sorted(_latest(accepted).items()):
         dest = course / "submitted" / student / assignment
-        old = _existing_time(dest) if os.path.lexists(dest) else None
+        linked = any(p.is_symlink() for p in (dest.parent.parent, dest.parent, dest))
+        old = None if linked else _existing_time(dest)
         assert entry.timestamp is not None
-        if old is not None and old >= entry.timestamp and not dest.is_symlink():
+        if old is not None and old >= entry.timestamp:
             report.unchanged.append(student)
         else:
             skipped = _copy_entry(entry, dest, course)

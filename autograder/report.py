@@ -49,7 +49,8 @@ MISCONCEPTION_SECTIONS: dict[str, tuple[str, str]] = {
     "egress-isolated-no-rules": ("04", "Once selected"),
     "named-port-undefined": ("07", "Named ports"),
     "pod-selector-namespace-scoped": ("05", "podSelector only looks"),
-    "namespace-label-missing": ("07", "Namespaces"),
+    "selector-matches-nothing": ("04", "labels and podSelector"),
+    "pod-ip-in-ipblock": ("07", "ipBlock"),
     "peers-and-ports-merged": ("07", "One rule or two"),
 }
 

@@ -157,6 +157,33 @@ def _lstat_at(fd: int, name: str) -> os.stat_result | None:
         return None
 
 
+def remove_below(base: Path, relative: Path) -> None:
+    """Remove ``base/relative`` (file, link or folder) without following any link below ``base``.
+
+    A link or a file found where a folder of the path should be is removed instead (what it
+    points to is never touched), since nothing of the path can exist behind it.
+    """
+    parts = relative.parts
+    fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for i, name in enumerate(parts):
+            st = _lstat_at(fd, name)
+            if st is None:
+                return
+            last = i == len(parts) - 1
+            if stat.S_ISDIR(st.st_mode) and not last:
+                nxt = _open_dir(fd, name, create=False)
+                os.close(fd)
+                fd = nxt
+            elif stat.S_ISDIR(st.st_mode):
+                shutil.rmtree(os.path.join(f"/proc/self/fd/{fd}", name))
+            else:
+                os.unlink(name, dir_fd=fd)
+                return
+    finally:
+        os.close(fd)
+
+
 def remove_path(path: Path) -> None:
     """Remove ``path`` (a file, a link or a whole folder) without following any link."""
     st = os.lstat(path)

@@ -94,6 +94,7 @@ def spy():  # hole 3: print other learners' answers and grades into one's own fe
         print("OTHER LEARNER:", p, open(p).read()[:100])
     print("GRADEBOOK:", open({gradebook!r}, "rb").read()[:100])
 
+print("UID:", os.getuid())
 for what, step in [("swap", swap), ("other assignments", other_assignments),
                    ("ungrade source", ungrade_source), ("kernel copies", kernel_copies),
                    ("spy", spy)]:
@@ -224,6 +225,8 @@ def test_sealed_kernels_reached_nothing_of_the_course(
     for step in ("swap", "other assignments", "ungrade source", "kernel copies", "spy"):
         assert f"FAILED: {step}" in printed, printed
     assert "OTHER LEARNER:" not in printed and "GRADEBOOK:" not in printed
+    uid = int(printed.split("UID:", 1)[1].split()[0])  # an unprivileged user of its own
+    assert uid > kernels.KERNEL_UID_BASE and uid != os.getuid()
     for student in ("henry", "zoe", "dave", "carl-pasted-wrote-first"):
         assert NOTICE not in json.dumps(kernel_outputs(course, student))
 
@@ -425,3 +428,37 @@ def test_sanitiser_keeps_the_answered_copy_and_renames_duplicate_cell_ids() -> N
         assert len(answers) == 1 and PARTIAL.splitlines()[0] in answers[0]["source"]
         assert len({c["id"] for c in cells}) == len(cells)
         assert any("renamed" in n for n in notes)
+
+
+def test_remove_below_never_follows_links(tmp_path: Path) -> None:
+    """A learner's folder swapped for a link: removing the hand-in removes the link only."""
+    from autograder.snapshot import remove_below
+
+    base, outside = tmp_path / "course", tmp_path / "outside"
+    (outside / ASSIGNMENT).mkdir(parents=True)
+    (outside / ASSIGNMENT / "keep.txt").write_text("keep")
+    (base / "submitted").mkdir(parents=True)
+    (base / "submitted" / "zoe").symlink_to(outside)
+    remove_below(base, Path("submitted/zoe") / ASSIGNMENT)
+    assert not os.path.lexists(base / "submitted" / "zoe")
+    assert (outside / ASSIGNMENT / "keep.txt").read_text() == "keep"
+    (base / "submitted" / "ann" / ASSIGNMENT).mkdir(parents=True)
+    (base / "submitted" / "ann" / ASSIGNMENT / "nb.ipynb").write_text("{}")
+    remove_below(base, Path("submitted/ann") / ASSIGNMENT)
+    assert not (base / "submitted" / "ann" / ASSIGNMENT).exists()
+    assert (base / "submitted" / "ann").is_dir()
+
+
+def test_progress_draws_a_bar_on_a_terminal_and_lines_elsewhere() -> None:
+    tty, log = io.StringIO(), io.StringIO()
+    for stream, is_tty in ((tty, True), (log, False)):
+        progress = Progress(stream, tty=is_tty)
+        progress.start("grading", 2)
+        progress.step("ann", "graded 4 / 6")
+        progress.step("ben", "NEEDS MANUAL GRADING")
+    assert "\r\x1b[K[############------------] 1/2 ann: graded 4 / 6" in tty.getvalue()
+    assert tty.getvalue().endswith("2/2 ben: NEEDS MANUAL GRADING\n")
+    assert log.getvalue().splitlines()[1:] == [
+        "[1/2] ann: graded 4 / 6",
+        "[2/2] ben: NEEDS MANUAL GRADING",
+    ]

@@ -185,3 +185,19 @@ def test_definition_with_undefined_named_port_is_refused() -> None:
         "requirements.denied: shop/web -> shop/db TCP postgres: shop/db defines no TCP port "
         "named 'postgres'"
     ]
+
+
+def test_an_instructor_folder_replaces_the_package_exercises(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autograder.catalog import exercises_dir
+
+    source = (EXERCISES_DIR / "three-tier-db.yaml").read_text(encoding="utf-8")
+    (tmp_path / "three-tier-db.yaml").write_text(
+        source.replace("title: ", "title: Our own ", 1), encoding="utf-8"
+    )
+    monkeypatch.setenv("NETPOL_EXERCISES", str(tmp_path))
+    assert exercises_dir() == tmp_path
+    assert [e.id for e in list_exercises()] == ["three-tier-db"]
+    assert load_exercise("three-tier-db").title.startswith("Our own ")
+    assert grade("three-tier-db", load_exercise("three-tier-db").reference).passed

@@ -526,3 +526,18 @@ def test_echoed_text_cannot_add_a_line() -> None:
     assert all("\n" not in line for line in result.feedback)
     assert result.text().count("\n") == len(result.feedback)
     assert not any(line.startswith("three-tier-db: passed") for line in result.text().splitlines())
+
+
+def test_a_named_port_where_the_task_gives_the_number_passes() -> None:
+    reference = load("three-tier-lockdown").definition.reference
+    named = reference.replace("ports: [{port: 8080}]", "ports: [{port: http}]")
+    assert named.count("port: http") == 2
+    assert grade("three-tier-lockdown", named).passed
+
+
+def test_how_groups_combine_is_documented() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "exercises" / "README.md").read_text("utf-8")
+    assert "at most a third of the" in readme
+    assert "The groups add up" in readme

@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from nbgrader.exchange import ExchangeFactory
 from nbgrader.plugins import CsvExportPlugin
 from traitlets.config import Config
 
-from autograder import classroom, sandbox
+from autograder import classroom, collect, report, sandbox
 from autograder.exercise import load_exercise
 from autograder.grade import grade
 
@@ -56,6 +57,10 @@ spec:
 PARTIAL = POLICY.format(peer="{podSelector: {}}")  # any pod of shop: web and debug too
 WRONG = POLICY.format(peer="{podSelector: {matchLabels: {tier: frontend}}}")
 MALFORMED = "kind: NetworkPolicy\n  spec: [\n"
+# the definition's own example of a misconception the grader names (for the class report)
+OR_INSTEAD_OF_AND = next(
+    e.answer for e in load_exercise(EXERCISE).examples if "or-instead-of-and" in e.misconceptions
+)
 
 
 def set_answer(nb: dict[str, Any], exercise: str, text: str) -> None:
@@ -133,6 +138,7 @@ STUDENTS: dict[str, Callable[[dict[str, Any]], None]] = {
     "dave": lambda nb: None,  # submitted the released notebook unchanged
     "erin": lambda nb: set_answer(nb, EXERCISE, MALFORMED),
     "frank": lambda nb: delete_cell(nb, f"answer-{EXERCISE}"),
+    "gina": lambda nb: set_answer(nb, EXERCISE, OR_INSTEAD_OF_AND),
 }
 
 
@@ -344,8 +350,66 @@ def test_exchange_flow_release_fetch_submit_collect(tmp_path: Path) -> None:
     fetched.write_text(json.dumps(nb), encoding="utf-8")
     factory.Submit(coursedir=coursedir, authenticator=auth, config=cfg).start()
 
-    assert api.collect(ASSIGNMENT)["success"]
     student = getpass.getuser()
+    # the project's collect reads what the real `nbgrader submit` left in inbound/
+    done = collect.collect(ASSIGNMENT, course=course, exchange=exchange, course_id="netpol-lab")
+    assert list(done.collected) == [student] and not done.refused and not done.flagged
+    assert api.collect(ASSIGNMENT)["success"]  # nbgrader's own: nothing newer to collect
     assert (course / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
     classroom.autograde(ASSIGNMENT, course=course, execute=False)
     assert scores(course, student)[TEST_CELL] == expected_score(PARTIAL)
+
+
+def test_class_report_counts_scores_missed_flows_and_misconceptions(
+    graded: tuple[Path, Any],
+) -> None:
+    """The class report of the graded demo class: numbers from the gradebook and the JSON."""
+    course, _ = graded
+    data = report.build(course, ASSIGNMENT)
+    assert data.totals == {s: sum(scores(course, s).values()) for s in STUDENTS}
+    stats = data.exercises[EXERCISE]
+    assert sorted(stats.scores) == sorted(scores(course, s)[TEST_CELL] for s in STUDENTS)
+    assert stats.lesson == load_exercise(EXERCISE).lesson
+    # bob and gina let web and debug reach the database; carol lets web in, shuts the api out
+    assert stats.missed == {
+        "shop/web -> shop/db TCP 3306": 3,
+        "shop/debug -> shop/db TCP 3306": 2,
+        "shop/api -> shop/db TCP 3306": 1,
+    }
+    named: Counter[str] = Counter()
+    for student in STUDENTS:
+        record = json.loads(
+            (course / "verdicts" / ASSIGNMENT / student / f"{ASSIGNMENT}.json").read_text()
+        )
+        (verdict,) = [v for v in record["verdicts"] if v["exercise"] == EXERCISE]
+        named.update(set(verdict["misconceptions"]))
+    assert stats.misconceptions == named == {"or-instead-of-and": 1}  # gina's
+    assert stats.unreadable == 2  # erin's malformed YAML and dave's empty answer
+
+
+def test_class_report_html_has_charts_and_links_to_the_lessons(
+    graded: tuple[Path, Any], tmp_path: Path
+) -> None:
+    course, _ = graded
+    out = tmp_path / "report.html"
+    argv = ["report", ASSIGNMENT, "--course", str(course), "--out", str(out)]
+    assert classroom.main(argv) == 0
+    page = out.read_text(encoding="utf-8")
+    assert page.count('src="data:image/png;base64,') >= 2  # the class and each exercise
+    assert "<code>shop/web -&gt; shop/db TCP 3306</code></td><td>3</td>" in page
+    assert "<code>or-instead-of-and</code>" in page
+    lesson = next((ROOT / "lessons").glob(f"{load_exercise(EXERCISE).lesson}-*.ipynb"))
+    assert lesson.name in page
+    links = re.findall(r'href="([^"#]+\.ipynb)(#[^"]*)?"', page)
+    assert links and all((out.parent / href).resolve().is_file() for href, _ in links)
+    sections = [anchor for _, anchor in links if anchor]
+    assert sections, "a misconception links to the section that teaches it"
+
+
+def test_every_misconception_links_to_a_lesson_section() -> None:
+    from autograder.feedback import DEFAULT_HINTS
+
+    assert set(DEFAULT_HINTS) <= set(report.MISCONCEPTION_SECTIONS)
+    for lesson, words in report.MISCONCEPTION_SECTIONS.values():
+        link = report.lesson_link(lesson, words, ROOT / "lessons", "lessons")
+        assert link is not None and "#" in link.href, (lesson, words)

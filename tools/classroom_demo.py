@@ -54,27 +54,29 @@ COURSE_ID = "netpol-lab"
 ASSIGNMENTS = ("ps1-direction", "ps2-three-tier", "ps3-enforcement", "ps4-cka-drills")
 # The GECOS field of every user this tool creates: only such users are ever removed.
 USER_MARK = "netpol-lab classroom demo"
-# Folders of the checkout never copied into the wheel build.
-BUILD_IGNORE = shutil.ignore_patterns(
-    ".git",
-    ".venv",
-    ".nca-venv",
-    "node_modules",
-    "__pycache__",
+# What the wheel build never copies from the checkout: anywhere, caches and environments;
+# at the top, build outputs; in exercises/, nbgrader's working folders.
+IGNORED_ANYWHERE = {"__pycache__", ".git", ".venv", ".nca-venv", "node_modules"}
+IGNORED_AT_TOP = {
     ".mypy_cache",
     ".ruff_cache",
     ".pytest_cache",
     ".hypothesis",
     "build",
     "dist",
-    "*.egg-info",
     "test-output",
-    "release",
-    "submitted",
-    "autograded",
-    "feedback",
-    "gradebook.db",
-)
+}
+IGNORED_IN_EXERCISES = {"release", "submitted", "autograded", "feedback", "gradebook.db"}
+
+
+def _build_ignore(folder: str, names: list[str]) -> set[str]:
+    here = Path(folder).resolve()
+    ignored = {n for n in names if n in IGNORED_ANYWHERE or n.endswith(".egg-info")}
+    if here == ROOT:
+        ignored |= IGNORED_AT_TOP & set(names)
+    if here == ROOT / "exercises":
+        ignored |= IGNORED_IN_EXERCISES & set(names)
+    return ignored
 
 
 def log(message: str) -> None:
@@ -89,7 +91,7 @@ def build_wheel(out_dir: Path, python: str = sys.executable) -> Path:
     """Build netpol-lab's wheel from a copy of this checkout (the checkout stays clean)."""
     with tempfile.TemporaryDirectory(prefix="netpol-wheel-src-") as tmp:
         src = Path(tmp) / "src"
-        shutil.copytree(ROOT, src, ignore=BUILD_IGNORE)
+        shutil.copytree(ROOT, src, ignore=_build_ignore)
         out_dir.mkdir(parents=True, exist_ok=True)
         _run(
             [python, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", out_dir, src],
@@ -104,7 +106,7 @@ def build_wheel(out_dir: Path, python: str = sys.executable) -> Path:
 def _tree_digest(root: Path) -> str:
     """A digest of the files that go into the wheel (to skip reinstalling an unchanged one)."""
     digest = hashlib.sha256()
-    for name in ("pyproject.toml", "npcore", "autograder", "lessonkit", "exercises"):
+    for name in ("pyproject.toml", "README.md", "npcore", "autograder", "lessonkit"):
         path = root / name
         files = [path] if path.is_file() else sorted(path.rglob("*")) if path.is_dir() else []
         for f in files:
@@ -327,6 +329,17 @@ def remove_user(name: str) -> None:
     _run(["userdel", "--remove", name], stderr=subprocess.DEVNULL)
 
 
+def remove_stale_users() -> list[str]:
+    """Remove users of earlier, interrupted runs: marked as ours, their home folder gone."""
+    removed = []
+    for entry in pwd.getpwall():
+        if entry.pw_gecos == USER_MARK and not Path(entry.pw_dir).parent.parent.exists():
+            with contextlib.suppress(subprocess.CalledProcessError):
+                remove_user(entry.pw_name)
+                removed.append(entry.pw_name)
+    return removed
+
+
 def create_classroom(
     environment: Environment,
     instructors: Sequence[str],
@@ -340,13 +353,15 @@ def create_classroom(
         base = Path(tempfile.mkdtemp(prefix="netpol-classroom-", dir="/tmp"))
     base.chmod(0o755)
     room = Classroom(environment, base, tuple(instructors), tuple(learners))
-    (base / "home").mkdir(mode=0o755, exist_ok=True)
+    (base / "home").mkdir(exist_ok=True)
+    (base / "home").chmod(0o755)  # explicit modes: root's umask may be 077
     room.state.mkdir(mode=0o700, exist_ok=True)
     room.exchange.mkdir(exist_ok=True)
     room.exchange.chmod(0o777)  # nbgrader: every user writes here; it sets the inner modes
     shutil.copytree(DEPLOY / "jupyter", room.jupyter, dirs_exist_ok=True)
     _world_readable(room.jupyter)
-    room.grade_script.parent.mkdir(mode=0o755, exist_ok=True)
+    room.grade_script.parent.mkdir(exist_ok=True)
+    room.grade_script.parent.chmod(0o755)
     shutil.copy(DEPLOY / "grade.sh", room.grade_script)
     room.grade_script.chmod(0o755)
     for name in (*room.instructors, *room.learners):
@@ -427,6 +442,7 @@ class Hub:
             "NBGRADER_EXCHANGE": str(self.room.exchange),
             "NETPOL_CLASSROOM_PORT": str(self.port),
             "NETPOL_CLASSROOM_PROXY_API_PORT": str(free_port()),
+            "NETPOL_CLASSROOM_HUB_PORT": str(free_port()),
             "NETPOL_CLASSROOM_INSTRUCTORS": ",".join(self.room.instructors),
             "NETPOL_CLASSROOM_LEARNERS": ",".join(self.room.learners),
             "NETPOL_CLASSROOM_EXPOSE_APP": "1" if self.expose_app else "0",
@@ -510,6 +526,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # where a shell leaves SIGINT ignored).
     signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
+    remove_stale_users()
     room = create_classroom(environment, [args.instructor], learners)
     try:
         release(room, args.instructor, ASSIGNMENTS)

@@ -66,13 +66,21 @@ class Context:
         peer = self._peers.get(name)
         return peer if isinstance(peer, Pod) else None
 
+    @cached_property
+    def _extra(self) -> tuple[Change, ...]:
+        return tuple(d for d in self.diffs if not d.gained.is_empty)
+
+    @cached_property
+    def _missing(self) -> tuple[Change, ...]:
+        return tuple(d for d in self.diffs if not d.lost.is_empty)
+
     def extra(self) -> Iterator[Change]:
-        """Diffs where the learner allows more."""
-        return (d for d in self.diffs if not d.gained.is_empty)
+        """Diffs where the learner allows more (computed once per context)."""
+        return iter(self._extra)
 
     def missing(self) -> Iterator[Change]:
-        """Diffs where the learner allows less."""
-        return (d for d in self.diffs if not d.lost.is_empty)
+        """Diffs where the learner allows less (computed once per context)."""
+        return iter(self._missing)
 
 
 Detector = Callable[[Context], list[Misconception]]

@@ -403,9 +403,26 @@ def unchanged_wrong(count: int) -> str:
     return f"{count} other connections differ from the task"
 
 
+def leaks(count: int) -> str:
+    """The message of a ``denied`` group lost to connections the task requires denied."""
+    return (
+        f"{count} other connections are allowed that the task requires denied "
+        "(a leak costs the denied group)"
+    )
+
+
 def too_long(name: str, limit: int) -> str:
     """An answer over the size bound."""
     return f"{name}: the answer is too long (over {limit} characters)"
+
+
+def too_many_peers(limit: int) -> str:
+    """An answer whose selectors name so many label values that it cannot be judged."""
+    return (
+        "your policies name so many different label values that the pods and namespaces "
+        f"they could select would exceed {limit} to check; a solution needs a few selectors: "
+        "write the rules the task asks for"
+    )
 
 
 # --- choice, pick and predict -------------------------------------------------------------

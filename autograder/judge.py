@@ -13,11 +13,14 @@ Rules of this file:
 * Requirement groups, each all-or-nothing: ``allowed`` (the flows the task names as
   allowed are allowed), ``denied`` (the named denied flows are denied), ``unchanged``
   (every other connection in the universe, on every port and protocol, behaves as under a
-  correct solution) and ``constraints`` (object count, name, namespace).  The answer is
+  correct solution) and ``constraints`` (object count, name, namespace).  An answer that
+  allows any connection a correct solution denies (a leak to outside addresses, to pods
+  or namespaces that may come later, or between today's pods) fails ``denied`` as well:
+  a deny requirement is not met while something else the task denies gets through.  The answer is
   graded against each correct solution and keeps its best grade.
-* Blind answers: an answer that changes nothing the task is about (it behaves as the
-  scenario alone while the solutions do not), or that denies every flow the task names as
-  allowed, scores at most a third of the points.
+* Blind answers: an answer that changes nothing the task is about (between today's
+  peers it behaves as the scenario alone while the solutions do not), or that denies
+  every flow the task names as allowed, scores at most a third of the points.
 * Feedback, in a fixed order: constraints, named flows, other connections (relative to
   the task: "the task requires it denied"), the blind-answer cap, likely causes.
 """
@@ -32,7 +35,7 @@ from autograder.definition import Exercise, Flow
 from autograder.detectors import Context, detect
 from autograder.loaded import Judging, LoadedExercise
 from autograder.results import CheckResult, GradeResult
-from autograder.universe import is_new
+from autograder.universe import TooManyPeersError, is_new
 from npcore.cluster import Cluster
 from npcore.diff import Change, diff_maps
 from npcore.engine import Verdict, is_allowed, resolve_port
@@ -195,13 +198,31 @@ def _attempt(
                 )
             )
         lines += shown
+    leaked = sum(
+        1
+        for d in diffs
+        if not d.gained.difference(mentioned.get((d.src, d.dst), PortSet())).is_empty
+    )
+    if leaked:
+        checks = [_leak(c, leaked) if c.name == "denied" and c.passed else c for c in checks]
     return _Attempt(checks, lines, diffs)
+
+
+def _leak(check: CheckResult, leaked: int) -> CheckResult:
+    """The ``denied`` group failed: the answer allows connections a solution denies."""
+    return CheckResult(check.name, False, 0.0, check.max_points, fb.leaks(leaked))
+
+
+def _today(diffs: Sequence[Change]) -> list[Change]:
+    """The differences between today's peers (a selector that matches no pod today may
+    still select a pod added to the universe)."""
+    return [d for d in diffs if not is_new(d.src) and not is_new(d.dst)]
 
 
 def _blind(judging: Judging, got: ConnectivityMap, all_denied: bool) -> str | None:
     """The cap line for a do-nothing or deny-everything answer, if this is one."""
-    changes_nothing = not diff_maps(judging.before, got) and any(
-        diff_maps(judging.before, e) for e in judging.expected
+    changes_nothing = not _today(diff_maps(judging.before, got)) and any(
+        _today(diff_maps(judging.before, e)) for e in judging.expected
     )
     if changes_nothing:
         return fb.blind_line(True)
@@ -222,7 +243,14 @@ def grade_policies(
     learner changed (:mod:`autograder.fromcluster`); ``None``: as the scenario has them.
     """
     exercise = loaded.definition
-    judging = loaded.judged_in([*policies, *(scenario_policies or ())])
+    try:
+        judging = loaded.judged_in([*policies, *(scenario_policies or ())])
+    except TooManyPeersError as exc:
+        checks = [
+            CheckResult(name, False, 0.0, pts, fb.INVALID_CHECK)
+            for name, pts in exercise.points.items()
+        ]
+        return GradeResult.from_checks(exercise.id, checks, [fb.too_many_peers(exc.limit)])
     learner = judging
     if scenario_policies is not None:  # the learner's side starts from the cluster's copies
         learner = replace(judging, cluster=judging.cluster.with_policies(tuple(scenario_policies)))

@@ -8,7 +8,7 @@ Rules of this file:
   :mod:`autograder.universe` built from all of them, the connectivity of the scenario alone
   and with each correct solution.  No cache keyed by YAML text: the value is the cache.
 * :meth:`LoadedExercise.judged_in` gives the universe and maps for one answer: the shared
-  ones when the answer uses no label key or address boundary they lack, fresh ones otherwise.
+  ones when the answer uses no selector or address boundary they lack, fresh ones otherwise.
 * Broken Kubernetes parts raise :class:`~autograder.definition.ExerciseError` (an
   instructor error), never a learner-facing message.
 """
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from autograder.definition import Exercise, ExerciseError
-from autograder.universe import boundaries, label_keys, universe
+from autograder.universe import boundaries, selectors, universe
 from npcore.cluster import Cluster, External
 from npcore.errors import NpcoreError
 from npcore.load import load_cluster, parse_policies
@@ -68,7 +68,7 @@ class LoadedExercise:
         base = [*self.scenario.policies, *(p for s in self.solutions for p in s)]
         if (
             shared is not None
-            and label_keys(answer) <= label_keys(base)
+            and selectors(answer) <= selectors(base)
             and boundaries(answer) <= boundaries(base)
         ):
             return shared

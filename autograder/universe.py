@@ -13,17 +13,29 @@ Rules of this file:
     each such set (a sweep over the range ends finds them).  Each set without a named
     external endpoint gets one (named ``addresses CIDR``).  The whole of IPv6 is one
     region when no policy names an IPv6 block, so ``::/0`` is never forgotten.
-  - **Pods created later.**  In every namespace: a pod with no labels, a pod with an
-    unseen value for each label key the policies' pod selectors use, and a pod like each
-    pod of the other namespaces (same labels and ports).
-  - **Namespaces created later.**  A namespace with no labels, and one with each existing
-    namespace's labels except ``kubernetes.io/metadata.name``, each holding the same kinds
-    of pods (plus one like every existing pod).
+  - **Pods created later.**  In every namespace: a pod with no labels; a pod with an
+    unseen value for each label key a pod selector uses; a pod with each
+    ``(key, value)`` a pod selector names (matchLabels, ``In`` and ``NotIn`` values);
+    a pod that satisfies each pod selector exactly (its matchLabels, one ``In`` value at
+    a time, an unseen value for ``Exists``); and a pod like each pod of the other
+    namespaces (same labels and ports).  Label sets an existing pod already carries are
+    left out (that pod and its copies stand for them), and so are label sets that the
+    selectors looking at the namespace's pods cannot tell apart from one already added.
+  - **Namespaces created later.**  A namespace with no labels, one with each existing
+    namespace's labels except ``kubernetes.io/metadata.name``, and one for each
+    ``(key, value)``, unseen value and exact witness of the namespace selectors, as for
+    pods; a ``kubernetes.io/metadata.name`` value no namespace has yet stands for a
+    namespace that may be created under that name.  Each holds the same kinds of pods
+    (plus one like every existing pod); the new pods carrying a peer's pod-selector
+    labels go where that peer's namespace selector looks.
+  - **A bound.**  More than :data:`MAX_NEW_PODS` added pods raise
+    :class:`TooManyPeersError` (the answer is refused with a sentence, not judged slowly).
 
   New pods declare the container ports their namespace's pods declare (first name wins),
   so a named port resolves for them as it does for today's pods.
 * Names of added peers start with ``(new`` and say what they stand for:
-  ``shop/(new pod without labels)``, ``(new namespace)/(new pod like db)``.
+  ``shop/(new pod without labels)``, ``(new namespace)/(new pod like db)``,
+  ``(new namespace team=red)/(new pod role=admin)``.
 * Pure: values in, values out, deterministic order.
 """
 
@@ -41,14 +53,40 @@ from npcore.model import (
     NetworkPolicy,
     NetworkPolicyEgressRule,
     NetworkPolicyIngressRule,
+    Operator,
     PolicyType,
 )
+from npcore.selectors import selector_matches
 
-__all__ = ["NEW_PREFIX", "Boundaries", "boundaries", "is_new", "label_keys", "universe"]
+__all__ = [
+    "MAX_NEW_PODS",
+    "NEW_PREFIX",
+    "Boundaries",
+    "TooManyPeersError",
+    "boundaries",
+    "is_new",
+    "label_keys",
+    "selectors",
+    "universe",
+]
 
 NEW_PREFIX = "(new"
 UNSEEN_VALUE = "unseen-value"
 _SIZE = {4: 1 << 32, 6: 1 << 128}
+
+# Peers that may come later are at most a few hundred for any real answer; an answer that
+# names thousands of label values would make judging slow, and is refused instead.
+MAX_NEW_PODS = 1500
+
+
+class TooManyPeersError(ValueError):
+    """The policies name so many label values that the universe would exceed
+    :data:`MAX_NEW_PODS` pods that may come later."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
 
 Boundaries = frozenset[tuple[int, int]]  # (IP version, first address of a region)
 
@@ -238,16 +276,141 @@ def _unseen(values: set[str]) -> str:
     return value
 
 
-def _new_namespaces(cluster: Cluster) -> list[Namespace]:
-    out: list[Namespace] = [Namespace("(new namespace)", {})]
-    seen: set[tuple[tuple[str, str], ...]] = {()}
+def _witnesses(selector: LabelSelector, unseen: str) -> Iterator[dict[str, str]]:
+    """Label sets that satisfy ``selector`` exactly: its matchLabels, the first value of
+    each ``In`` (then each other value in turn) and an unseen value for each ``Exists``."""
+    base = dict(selector.match_labels)
+    choices: list[tuple[str, tuple[str, ...]]] = []
+    for requirement in selector.match_expressions:
+        if requirement.operator == Operator.IN and requirement.values:
+            choices.append((requirement.key, requirement.values))
+        elif requirement.operator == Operator.EXISTS:
+            base.setdefault(requirement.key, unseen)
+    first = dict(base)
+    for key, values in choices:
+        first.setdefault(key, values[0])
+    candidates = [first]
+    for key, values in choices:
+        if key not in base:
+            candidates += [{**first, key: value} for value in values[1:]]
+    for labels in candidates:
+        if selector_matches(selector, labels):
+            yield labels
+
+
+def _label_sets(selectors: Sequence[LabelSelector], unseen: str) -> Iterator[dict[str, str]]:
+    """Candidate label sets of peers that may come later, in a fixed order: an unseen value
+    for each key, each (key, value) any selector names alone, then each selector's
+    witnesses (see :func:`_witnesses`)."""
+    keys: list[str] = []
+    pairs: list[tuple[str, str]] = []
+    for selector in selectors:
+        for key, value in selector.match_labels:
+            keys.append(key)
+            pairs.append((key, value))
+        for requirement in selector.match_expressions:
+            keys.append(requirement.key)
+            pairs += [(requirement.key, value) for value in requirement.values]
+    for key in dict.fromkeys(keys):
+        yield {key: unseen}
+    for key, value in dict.fromkeys(pairs):
+        yield {key: value}
+    for selector in selectors:
+        yield from _witnesses(selector, unseen)
+
+
+class _Signatures:
+    """Which selectors a label set satisfies, relative to the empty label set: two label
+    sets with the same signature are told apart by none of the selectors."""
+
+    def __init__(self, selectors: Sequence[LabelSelector]) -> None:
+        self.selectors = selectors
+        self.empty = [selector_matches(s, {}) for s in selectors]
+        self.by_key: dict[str, list[int]] = {}
+        for i, selector in enumerate(selectors):
+            keys = {k for k, _ in selector.match_labels}
+            keys.update(r.key for r in selector.match_expressions)
+            for key in keys:
+                self.by_key.setdefault(key, []).append(i)
+
+    def of(self, labels: Mapping[str, str]) -> frozenset[int]:
+        relevant = {i for key in labels for i in self.by_key.get(key, ())}
+        return frozenset(
+            i for i in relevant if selector_matches(self.selectors[i], labels) != self.empty[i]
+        )
+
+
+def _distinct(
+    label_sets: Iterable[dict[str, str]],
+    selectors: Sequence[LabelSelector],
+    seen: set[frozenset[int]],
+) -> list[dict[str, str]]:
+    """The label sets whose signature no earlier one (nor one in ``seen``) has."""
+    signatures = _Signatures(selectors)
+    out = []
+    for labels in label_sets:
+        signature = signatures.of(labels)
+        if signature not in seen:
+            seen.add(signature)
+            out.append(labels)
+    return out
+
+
+def _carried(labels: Mapping[str, str], existing: Iterable[Mapping[str, str]]) -> bool:
+    """Whether some existing object carries every label of ``labels``: such label sets are
+    already represented by that object and its copies in other namespaces."""
+    return any(all(have.get(k) == v for k, v in labels.items()) for have in existing)
+
+
+def _labels_name(labels: Mapping[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in labels.items())
+
+
+def _selectors_by_kind(
+    policies: Iterable[NetworkPolicy],
+) -> tuple[list[LabelSelector], list[LabelSelector]]:
+    """The distinct pod selectors and namespace selectors of ``policies``."""
+    pods: dict[LabelSelector, None] = {}
+    namespaces: dict[LabelSelector, None] = {}
+    for policy in policies:
+        for what, selector in _selectors(policy):
+            (pods if what == "pod" else namespaces)[selector] = None
+    return list(pods), list(namespaces)
+
+
+def _new_namespaces(
+    cluster: Cluster, selectors: Sequence[LabelSelector], unseen: str
+) -> list[Namespace]:
+    """A namespace with no labels, one like each existing namespace, and one for each
+    label set of :func:`_label_sets` that the selectors tell apart from all of these.
+    Every new namespace carries ``kubernetes.io/metadata.name`` (Kubernetes sets it to the
+    namespace's name): its own name, or a value a selector names that no existing
+    namespace has (a namespace that may be created later under that name)."""
+    names = {ns.name for ns in cluster.namespaces}
+    signatures = _Signatures(selectors)
+    seen: set[frozenset[int]] = set()
+    out: list[Namespace] = []
+
+    def add(name: str, labels: Mapping[str, str]) -> None:
+        labels = {**labels}
+        signature = signatures.of({NAMESPACE_NAME_LABEL: unseen, **labels})
+        if signature in seen:
+            return
+        seen.add(signature)
+        labels.setdefault(NAMESPACE_NAME_LABEL, name)
+        out.append(Namespace(name, labels))
+
+    add("(new namespace)", {})
     for ns in cluster.namespaces:
         labels = {k: v for k, v in ns.labels.items() if k != NAMESPACE_NAME_LABEL}
-        key = tuple(sorted(labels.items()))
-        if key in seen:
+        add(f"(new namespace like {ns.name})", labels)
+    today = [ns.labels for ns in cluster.namespaces]
+    for labels in _label_sets(selectors, unseen):
+        if _carried(labels, today):
             continue
-        seen.add(key)
-        out.append(Namespace(f"(new namespace like {ns.name})", labels))
+        named = labels.get(NAMESPACE_NAME_LABEL)
+        if named is None or (named not in names and named != unseen):
+            add(f"(new namespace {_labels_name(labels)})", labels)
     return out
 
 
@@ -277,21 +440,72 @@ def _pods_for(
     return pods
 
 
+def selectors(policies: Iterable[NetworkPolicy]) -> frozenset[tuple[str, LabelSelector]]:
+    """Every ``("pod" | "namespace", selector)`` of ``policies``: the peers
+    :func:`universe` adds depend on nothing else of them but their ipBlocks."""
+    return frozenset(s for policy in policies for s in _selectors(policy))
+
+
+Scopes = tuple[dict[str, dict[LabelSelector, None]], dict[LabelSelector, dict[LabelSelector, None]]]
+
+
+def _pod_selector_scopes(policies: Iterable[NetworkPolicy]) -> Scopes:
+    """The pod selectors that look at the pods of one namespace (a policy's own
+    ``podSelector`` and its peers without a namespaceSelector), and, for the peers with a
+    namespaceSelector, each pod selector with the namespace selectors it is paired with."""
+    local: dict[str, dict[LabelSelector, None]] = {}
+    anywhere: dict[LabelSelector, dict[LabelSelector, None]] = {}
+    for policy in policies:
+        here = local.setdefault(policy.namespace, {})
+        here[policy.pod_selector] = None
+        for direction in (PolicyType.INGRESS, PolicyType.EGRESS):
+            for rule in policy.rules(direction):
+                for peer in rule.peers or ():
+                    if peer.pod_selector is None:
+                        continue
+                    if peer.namespace_selector is None:
+                        here[peer.pod_selector] = None
+                    else:
+                        anywhere.setdefault(peer.pod_selector, {})[peer.namespace_selector] = None
+    return local, anywhere
+
+
+def _kinds(
+    namespace: Namespace, candidates: Sequence[dict[str, str]], scopes: Scopes
+) -> list[_Kind]:
+    """The pod kinds to add to ``namespace``: one without labels, then each candidate
+    label set that the selectors looking at this namespace's pods tell apart from the
+    earlier ones."""
+    local, anywhere = scopes
+    relevant = list(local.get(namespace.name, {}))
+    relevant += [
+        pod
+        for pod, namespaces in anywhere.items()
+        if any(selector_matches(ns, namespace.labels) for ns in namespaces)
+    ]
+    kinds = [_Kind("(new pod without labels)", {}, None)]
+    empty = _Signatures(relevant).of({})
+    for labels in _distinct(candidates, relevant, {empty}):
+        kinds.append(_Kind(f"(new pod {_labels_name(labels)})", labels, None))
+    return kinds
+
+
 def universe(scenario: Cluster, policy_sets: Iterable[Sequence[NetworkPolicy]]) -> Cluster:
     """``scenario`` with the peers of the module docstring added (policies unchanged)."""
     policies = [p for group in policy_sets for p in group]
     everything = [*scenario.policies, *policies]
-    keys = sorted(label_keys(everything))
     unseen = _unseen(_label_values(everything))
-    kinds = [_Kind("(new pod without labels)", {}, None)]
-    kinds += [_Kind(f"(new pod {key}={unseen})", {key: unseen}, None) for key in keys]
+    pod_selectors, namespace_selectors = _selectors_by_kind(everything)
+    today = [p.labels for p in scenario.pods]
+    candidates = [c for c in _label_sets(pod_selectors, unseen) if not _carried(c, today)]
+    scopes = _pod_selector_scopes(everything)
     pods = list(scenario.pods)
     added: list[Pod] = []
-    for ns in scenario.namespaces:
-        added += _pods_for(ns.name, kinds, pods, pods)
-    new_namespaces = _new_namespaces(scenario)
-    for ns in new_namespaces:
-        added += _pods_for(ns.name, kinds, pods, pods)
+    new_namespaces = _new_namespaces(scenario, namespace_selectors, unseen)
+    for ns in [*scenario.namespaces, *new_namespaces]:
+        added += _pods_for(ns.name, _kinds(ns, candidates, scopes), pods, pods)
+        if len(added) > MAX_NEW_PODS:
+            raise TooManyPeersError(MAX_NEW_PODS)
     taken = {p.ip for p in pods if p.ip}
     externals = _regions(everything, [e.ip for e in scenario.externals], taken)
     grown = Cluster.build(
@@ -302,4 +516,8 @@ def universe(scenario: Cluster, policy_sets: Iterable[Sequence[NetworkPolicy]]) 
         externals=[*scenario.externals, *externals],
         cni=scenario.cni,
     )
-    return replace(grown, cni=scenario.cni)
+    # Cluster.build sets kubernetes.io/metadata.name to the name; a new namespace keeps
+    # the value it stands for (its own name, or a name no namespace has yet).
+    labelled = {ns.name: ns for ns in new_namespaces}
+    namespaces = tuple(labelled.get(ns.name, ns) for ns in grown.namespaces)
+    return replace(grown, cni=scenario.cni, namespaces=namespaces)

@@ -93,7 +93,12 @@ ingress:
 podSelector: {matchLabels: {role: db}}
 ingress:
   - from:
-      - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: nowhere}}
+      # a namespace selector no namespace can ever satisfy (a name that does not
+      # exist yet would stand for a namespace that may be created under that name)
+      - namespaceSelector:
+          matchExpressions:
+            - {key: kubernetes.io/metadata.name, operator: In, values: [shop]}
+            - {key: kubernetes.io/metadata.name, operator: NotIn, values: [shop]}
       - podSelector: {matchLabels: {name: api-pod}}
     ports: [{port: 3306}]
 """,

@@ -23,6 +23,9 @@ from autograder.cli import main
 from autograder.feedback import ports_in_focus
 from autograder.grade import grade, grade_files
 from autograder.judge import grade_policies
+from autograder.universe import universe
+from npcore.cluster import NAMESPACE_NAME_LABEL
+from npcore.load import parse_policies
 from npcore.model import (
     IPBlock,
     NetworkPolicy,
@@ -541,3 +544,208 @@ def test_how_groups_combine_is_documented() -> None:
     readme = (Path(__file__).resolve().parents[1] / "exercises" / "README.md").read_text("utf-8")
     assert "at most a third of the" in readme
     assert "The groups add up" in readme
+
+
+# --- label values the selectors name (QA: backdoors passed with full marks) ------------
+
+MONITORING = """
+podSelector: {matchLabels: {app: api}}
+policyTypes: [Ingress]
+ingress:
+  - from: [FROM]
+    ports: [{protocol: TCP, port: 9090}]
+"""
+MON_RULE = "{namespaceSelector: {matchLabels: {purpose: monitoring}}}"
+DD_EGRESS_DNS = """
+  - to:
+      - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
+        podSelector: {matchLabels: {k8s-app: kube-dns}}
+    ports: [{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]
+"""
+
+
+def _mon(peers: str, extra: str = "") -> str:
+    return manifest(
+        "payments", "allow-monitoring", MONITORING.replace("FROM", peers) + extra.strip("\n")
+    )
+
+
+NAMED_VALUES = [
+    pytest.param(
+        "default-deny",
+        manifest(
+            "prod",
+            "default-deny",
+            """
+podSelector: {}
+policyTypes: [Ingress, Egress]
+ingress:
+  - from: [{podSelector: {matchLabels: {role: admin}}, namespaceSelector: {}}]
+egress:
+  - to: [{podSelector: {matchLabels: {role: admin}}, namespaceSelector: {}}]
+""",
+        ),
+        "(new pod role=admin)",
+        id="backdoor for a future role=admin pod in any namespace",
+    ),
+    pytest.param(
+        "cka-allow-monitoring",
+        _mon(MON_RULE, "\n  - from: [{namespaceSelector: {matchLabels: {team: red}}}]\n"),
+        "(new namespace team=red)",
+        id="backdoor for a future team=red namespace",
+    ),
+    pytest.param(
+        "cka-allow-monitoring",
+        _mon(
+            "{namespaceSelector: {matchExpressions: "
+            "[{key: purpose, operator: In, values: [monitoring, metrics]}]}}"
+        ),
+        "(new namespace purpose=metrics)",
+        id="namespace In with an extra value",
+    ),
+    pytest.param(
+        "cka-allow-monitoring",
+        manifest(
+            "payments",
+            "allow-monitoring",
+            MONITORING.replace("FROM", MON_RULE).replace(
+                "{matchLabels: {app: api}}",
+                "{matchExpressions: [{key: app, operator: In, values: [api, billing]}]}",
+            ),
+        ),
+        "(new pod app=billing)",
+        id="pod In with an extra value",
+    ),
+    pytest.param(
+        "cka-allow-monitoring",
+        _mon(
+            "{namespaceSelector: {matchLabels: {purpose: monitoring}}}, "
+            "{namespaceSelector: {matchLabels: {purpose: monitoring, tier: ops}}, "
+            "podSelector: {matchLabels: {role: scraper, shard: b}}}",
+            "\n  - from: [{namespaceSelector: {matchLabels: {tier: ops}}, "
+            "podSelector: {matchLabels: {role: scraper, shard: b}}}]\n",
+        ),
+        "(new pod role=scraper,shard=b)",
+        id="backdoor needing a pod with two named labels in a namespace with another",
+    ),
+    pytest.param(
+        "cka-default-deny-egress",
+        manifest(
+            "prod",
+            "default-deny-egress",
+            "podSelector: {matchExpressions: [{key: app, operator: NotIn, values: [batch]}]}\n"
+            "policyTypes: [Egress]\negress:" + DD_EGRESS_DNS,
+        ),
+        "(new pod app=batch)",
+        id="every pod written as NotIn [batch]",
+    ),
+    pytest.param(
+        "default-deny",
+        manifest(
+            "prod",
+            "default-deny",
+            "podSelector: {matchExpressions: [{key: app, operator: NotIn, values: [zzz]}]}\n"
+            "policyTypes: [Ingress, Egress]\n",
+        ),
+        "(new pod app=zzz)",
+        id="every pod written as NotIn [zzz]",
+    ),
+    pytest.param(
+        "default-deny",
+        manifest(
+            "prod",
+            "default-deny",
+            "podSelector: {matchExpressions: [{key: debug, operator: DoesNotExist}]}\n"
+            "policyTypes: [Ingress, Egress]\n",
+        ),
+        "(new pod debug=unseen-value)",
+        id="every pod written as a DoesNotExist key",
+    ),
+]
+
+
+@pytest.mark.parametrize(("exercise_id", "answer", "peer"), NAMED_VALUES)
+def test_label_values_a_selector_names_are_in_the_universe(
+    exercise_id: str, answer: str, peer: str
+) -> None:
+    result = grade(exercise_id, answer)
+    assert not result.passed, result.text()
+    assert any(peer in line for line in result.feedback), result.text()
+
+
+def test_a_namespace_name_that_does_not_exist_yet_is_a_new_namespace() -> None:
+    loaded = load("cka-allow-monitoring")
+    answer = parse_policies(
+        _mon(
+            "{namespaceSelector: {matchExpressions: [{key: kubernetes.io/metadata.name, "
+            "operator: In, values: [monitoring, staging]}]}}"
+        ),
+        "answer.yaml",
+    )
+    grown = universe(loaded.scenario, [*loaded.solutions, answer])
+    names = {ns.name: ns.labels for ns in grown.namespaces}
+    staging = names["(new namespace kubernetes.io/metadata.name=staging)"]
+    assert staging[NAMESPACE_NAME_LABEL] == "staging"
+    # an existing namespace's name is never given to a namespace that may come later
+    assert all(
+        labels.get(NAMESPACE_NAME_LABEL) not in {ns.name for ns in loaded.scenario.namespaces}
+        for name, labels in names.items()
+        if name.startswith("(new")
+    )
+
+
+def test_a_value_todays_pods_carry_is_not_a_new_kind() -> None:
+    # Selecting today's db pod by its other label stays equivalent: the universe adds
+    # label sets no existing pod carries, not partial copies of today's pods.
+    result = grade(
+        "cka-allow-monitoring",
+        _mon("{namespaceSelector: {matchLabels: {purpose: monitoring}}}"),
+    )
+    assert result.passed, result.text()
+
+
+def test_an_answer_naming_thousands_of_label_values_is_refused_as_a_sentence() -> None:
+    rules = "".join(
+        f"  - from: [{{podSelector: {{matchLabels: {{app: a{i}}}}}, "
+        f"namespaceSelector: {{matchLabels: {{team: t{i}}}}}}}]\n"
+        for i in range(800)
+    )
+    answer = manifest(
+        "prod", "default-deny", "podSelector: {}\npolicyTypes: [Ingress]\ningress:\n" + rules
+    )
+    result = grade("default-deny", answer)
+    assert result.score == 0 and not result.passed
+    assert any("so many different label values" in line for line in result.feedback)
+
+
+# --- leaks cost the denied group -------------------------------------------------------
+
+
+@pytest.mark.parametrize("exercise_id", POLICY_IDS)
+@pytest.mark.parametrize("block", ["::/0", "::ffff:0:0/96"])
+def test_a_leak_costs_the_denied_group(exercise_id: str, block: str) -> None:
+    loaded = load(exercise_id)
+    if "denied" not in loaded.definition.points:
+        return
+    opened = [_open_up(p, IPBlock(block)) for p in loaded.reference]
+    result = grade_policies(loaded, opened)
+    denied = next(c for c in result.checks if c.name == "denied")
+    assert not denied.passed and denied.points == 0, result.text()
+    assert "leak" in denied.message
+
+
+def test_the_qa_leaks_keep_at_most_half() -> None:
+    v6 = manifest(
+        "prod",
+        "default-deny-egress",
+        "podSelector: {}\npolicyTypes: [Egress]\negress:\n"
+        '  - to: [{ipBlock: {cidr: "::/0"}}]' + DD_EGRESS_DNS,
+    )
+    assert grade("cka-default-deny-egress", v6).score <= 3
+    mapped = _mon(
+        MON_RULE,
+        '\n  - from: [{ipBlock: {cidr: "::ffff:0.0.0.0/96", except: ["::ffff:10.0.0.0/104"]}}, '
+        '{ipBlock: {cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "0.0.0.0/1"]}}]\n'
+        "    ports: [{protocol: TCP, port: 9090}]\n",
+    )
+    assert grade("cka-allow-monitoring", mapped).score <= 3

@@ -180,7 +180,9 @@ def empty_pod_selector(ctx: Context) -> list[Misconception]:
             found.append(
                 Misconception(
                     "empty-pod-selector",
-                    fb.detail("empty-pod-selector", policy=policy.key, pods=", ".join(sorted(hit))),
+                    fb.detail(
+                        "empty-pod-selector", policy=policy.key, pods=fb.name_list(sorted(hit))
+                    ),
                 )
             )
     return found
@@ -216,7 +218,7 @@ def _empty_peer_selector(ctx: Context, policy: NetworkPolicy) -> list[Misconcept
                         fb.detail(
                             "empty-peer-pod-selector",
                             where=f"{policy.key} {direction}[{index}].{side}[{pindex}]",
-                            pods=", ".join(sorted(others)),
+                            pods=fb.name_list(sorted(others)),
                         ),
                     )
                 )
@@ -242,7 +244,7 @@ def wrong_namespace(ctx: Context) -> list[Misconception]:
                         "wrong-namespace",
                         name=policy.name,
                         namespace=policy.namespace,
-                        wanted=", ".join(sorted(wanted)),
+                        wanted=fb.name_list(sorted(wanted)),
                     ),
                 )
             )
@@ -382,7 +384,7 @@ def policy_types_omitted(ctx: Context) -> list[Misconception]:
                         fb.detail(
                             "policy-types-ingress-too",
                             policy=policy.key,
-                            pods=", ".join(sorted(blocked)),
+                            pods=fb.name_list(sorted(blocked)),
                         ),
                     )
                 )
@@ -403,7 +405,7 @@ def policy_types_omitted(ctx: Context) -> list[Misconception]:
         found.append(
             Misconception(
                 "policy-types-omitted",
-                fb.detail("policy-types-no-egress", policy=key, pods=", ".join(sorted(pods))),
+                fb.detail("policy-types-no-egress", policy=key, pods=fb.name_list(sorted(pods))),
             )
         )
     return found
@@ -431,7 +433,9 @@ def egress_isolated_no_rules(ctx: Context) -> list[Misconception]:
                 Misconception(
                     "egress-isolated-no-rules",
                     fb.detail(
-                        "egress-isolated-no-rules", policy=policy.key, pods=", ".join(sorted(lost))
+                        "egress-isolated-no-rules",
+                        policy=policy.key,
+                        pods=fb.name_list(sorted(lost)),
                     ),
                 )
             )
@@ -516,7 +520,7 @@ def pod_selector_namespace_scoped(ctx: Context) -> list[Misconception]:
                                 where=f"{policy.key} {direction}[{index}]",
                                 selector=_selector_text(peer.pod_selector),
                                 namespace=policy.namespace,
-                                others=", ".join(sorted(others)),
+                                others=fb.name_list(sorted(others)),
                             ),
                         )
                     )
@@ -580,7 +584,7 @@ def _peer_problem(ctx: Context, policy: NetworkPolicy, peer: NetworkPolicyPeer) 
     else:
         return None
     if peer.pod_selector is not None and not _pods_in(ctx, spaces, peer.pod_selector):
-        where = ", ".join(sorted(spaces))
+        where = fb.name_list(sorted(spaces))
         return fb.detail("no-pod", selector=_selector_text(peer.pod_selector), where=where)
     return None
 
@@ -650,7 +654,7 @@ def pod_ip_in_ipblock(ctx: Context) -> list[Misconception]:
                                 "pod-ip-in-ipblock",
                                 where=f"{policy.key} {direction}[{index}]",
                                 cidr=block.cidr,
-                                pods=", ".join(named),
+                                pods=fb.name_list(named),
                             ),
                         )
                     )
@@ -674,11 +678,24 @@ DETECTORS: dict[str, Detector] = {
 
 
 def detect(ctx: Context) -> list[Misconception]:
-    """Every finding of every detector, sorted by id then detail, without duplicates."""
+    """Every finding of every detector, sorted by id then detail, without duplicates, at
+    most ``feedback.MAX_NAMES`` per id."""
     if not ctx.diffs:
         # Nothing differs from the reference: only a misplaced policy can still be wrong.
-        return sorted(set(wrong_namespace(ctx)), key=lambda m: (m.id, m.detail))
+        return _capped(sorted(set(wrong_namespace(ctx)), key=lambda m: (m.id, m.detail)))
     found: set[Misconception] = set()
     for detector in DETECTORS.values():
         found.update(detector(ctx))
-    return sorted(found, key=lambda m: (m.id, m.detail))
+    return _capped(sorted(found, key=lambda m: (m.id, m.detail)))
+
+
+def _capped(found: list[Misconception]) -> list[Misconception]:
+    """At most ``MAX_NAMES`` findings per id (thousands of misplaced policies make one
+    finding each; a few say it)."""
+    kept: list[Misconception] = []
+    per_id: dict[str, int] = {}
+    for m in found:
+        per_id[m.id] = per_id.get(m.id, 0) + 1
+        if per_id[m.id] <= fb.MAX_NAMES:
+            kept.append(m)
+    return kept

@@ -13,7 +13,7 @@ Rules of this file:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from npcore.engine import Verdict
 from npcore.model import PolicyType
@@ -310,6 +310,19 @@ def constraint_count(wanted: int, got: int) -> str:
     return f"the task asks for {wanted} {what}; your answer has {got}"
 
 
+MAX_NAMES = 8
+
+
+def name_list(names: Iterable[str], limit: int = MAX_NAMES) -> str:
+    """``a, b, c`` for at most ``limit`` names, then ``... and N more`` (a long list of
+    names never becomes a line of kilobytes)."""
+    items = list(names)
+    shown = ", ".join(items[:limit])
+    if len(items) > limit:
+        shown += f", ... and {len(items) - limit} more"
+    return shown
+
+
 def constraint_name(wanted: str, names: str) -> str:
     """No policy has the asked name."""
     return f"the task asks for a NetworkPolicy named {wanted}; yours: {names}"
@@ -321,6 +334,11 @@ def constraint_namespace(name: str, namespace: str, wanted: str) -> str:
         f"policy {name} is in namespace {namespace}; the task asks for namespace {wanted} "
         "(a manifest without metadata.namespace lands in default)"
     )
+
+
+def more_outside(count: int, wanted: str) -> str:
+    """The line that stands for more policies outside the asked namespace."""
+    return f"... and {count} more policies outside namespace {wanted}"
 
 
 def blind_line(does_nothing: bool) -> str:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import yaml
 
+from autograder import feedback as fb
 from autograder.judge import grade_policies
 from autograder.loaded import LoadedExercise
 from autograder.results import GradeResult
@@ -81,16 +82,16 @@ class ClusterGrade:
         """One line each: what was graded, what was ignored."""
         lines = [
             "Graded from the cluster: "
-            + (", ".join(self.answer) if self.answer else "no NetworkPolicy of yours")
+            + (fb.name_list(self.answer) if self.answer else "no NetworkPolicy of yours")
             + "."
         ]
         if self.scenario:
             lines.append(
-                "The scenario's own policies, as on the cluster: " + ", ".join(self.scenario)
+                "The scenario's own policies, as on the cluster: " + fb.name_list(self.scenario)
             )
         if self.ignored:
             lines.append(
-                "Ignored (in namespaces this exercise does not use): " + ", ".join(self.ignored)
+                "Ignored (in namespaces this exercise does not use): " + fb.name_list(self.ignored)
             )
         return lines
 

@@ -63,13 +63,15 @@ def _constraints(exercise: Exercise, policies: Sequence[NetworkPolicy]) -> list[
     if con.count is not None and len(policies) != con.count:
         problems.append(fb.constraint_count(con.count, len(policies)))
     if con.name is not None and policies and not any(p.name == con.name for p in policies):
-        problems.append(fb.constraint_name(con.name, ", ".join(sorted(p.name for p in policies))))
+        problems.append(
+            fb.constraint_name(con.name, fb.name_list(sorted(p.name for p in policies)))
+        )
     if con.namespace is not None:
-        for policy in sorted(policies, key=lambda p: p.key):
-            if policy.namespace != con.namespace:
-                problems.append(
-                    fb.constraint_namespace(policy.name, policy.namespace, con.namespace)
-                )
+        outside = [p for p in sorted(policies, key=lambda p: p.key) if p.namespace != con.namespace]
+        for policy in outside[: fb.MAX_NAMES]:
+            problems.append(fb.constraint_namespace(policy.name, policy.namespace, con.namespace))
+        if len(outside) > fb.MAX_NAMES:
+            problems.append(fb.more_outside(len(outside) - fb.MAX_NAMES, con.namespace))
     return problems
 
 

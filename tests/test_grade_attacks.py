@@ -749,3 +749,20 @@ def test_the_qa_leaks_keep_at_most_half() -> None:
         "    ports: [{protocol: TCP, port: 9090}]\n",
     )
     assert grade("cka-allow-monitoring", mapped).score <= 3
+
+
+# --- bounded feedback ------------------------------------------------------------------
+
+
+def _many(count: int, namespace: str = "payments") -> str:
+    spec = MONITORING.replace("FROM", MON_RULE)
+    return "---\n".join(manifest(namespace, f"pol-{i}", spec) for i in range(count))
+
+
+@pytest.mark.parametrize("namespace", ["payments", "default"])
+def test_name_lists_are_capped_like_flow_lines(namespace: str) -> None:
+    result = grade("cka-allow-monitoring", _many(300, namespace))
+    assert not result.passed
+    assert max(len(line) for line in result.feedback) < 2000, result.text()
+    assert len(result.feedback) < 40
+    assert any("... and 292 more" in line for line in result.feedback), result.text()

@@ -201,10 +201,8 @@ def main(
                 # In JSON mode the task goes to stderr, so stdout is one JSON document.
                 screen = err if args.format == "json" else out
                 drill = run_drill(exercise, file=args.file, stdin=inp, stdout=screen, clock=clock)
-            except UnicodeDecodeError:
-                raise _Usage(f"npgrade: cannot read {args.file}: not UTF-8 text") from None
-            except OSError as exc:
-                raise _Usage(f"npgrade: cannot read {args.file}: {exc.strerror}") from None
+            except UsageError as exc:
+                raise _Usage(f"npgrade: {exc}") from None
             if args.format == "json":
                 json.dump(drill.to_dict(), out, indent=2)
                 out.write("\n")

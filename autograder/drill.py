@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TextIO
 
 from autograder.definition import Exercise
@@ -22,6 +22,9 @@ from autograder.grade import MAX_ANSWER_BYTES, grade_exercise
 from autograder.loaded import LoadedExercise
 from autograder.results import GradeResult
 from autograder.show import scenario_view
+from npcore.cli.common import UsageError
+from npcore.cli.sources import check_readable, check_text, read_sources
+from npcore.load import DEFAULT_LIMITS
 
 __all__ = ["DrillResult", "format_duration", "run_drill"]
 
@@ -81,9 +84,12 @@ def task_text(exercise: Exercise) -> str:
     return f"Task {exercise.id}: {exercise.title}\n{budget}\n\n{exercise.task.strip()}\n"
 
 
-def _read_bounded(path: str) -> str:
-    with open(path, encoding="utf-8") as handle:
-        return handle.read(MAX_ANSWER_BYTES + 1)
+def _read_file(path: str) -> str:
+    """The answer file, read as every command line reads its input (UsageError if it
+    cannot be used: missing, not UTF-8, too large, empty, only comments)."""
+    check_readable([path])
+    limits = replace(DEFAULT_LIMITS, max_bytes=MAX_ANSWER_BYTES)
+    return "".join(text for _, text in read_sources([path], limits=limits) if isinstance(text, str))
 
 
 def run_drill(
@@ -96,7 +102,8 @@ def run_drill(
 ) -> DrillResult:
     """Show the task, wait for the answer, grade it and report the time used.
 
-    Raises ``OSError`` if ``file`` cannot be read once the learner is done.
+    Raises :class:`~npcore.cli.common.UsageError` if the answer (the file, or what was
+    pasted) cannot be used: unreadable, not UTF-8, too large, empty or only comments.
     """
     exercise = loaded.definition
     inp = stdin if stdin is not None else sys.stdin
@@ -113,11 +120,14 @@ def run_drill(
     if file is not None:
         inp.readline()
         elapsed = clock() - start
-        answers = [(file, _read_bounded(file))]
+        answers = [(file, _read_file(file))]
     else:
-        text = inp.read(MAX_ANSWER_BYTES + 1)
+        try:
+            text = inp.read(MAX_ANSWER_BYTES + 1)
+        except UnicodeDecodeError:
+            raise UsageError("cannot read <stdin>: not UTF-8 text") from None
         elapsed = clock() - start
-        answers = [("answer.yaml", text)]
+        answers = [("answer.yaml", check_text("<stdin>", text, MAX_ANSWER_BYTES))]
     result = grade_exercise(loaded, answers)
     budget = exercise.time_budget * 60 if exercise.time_budget else None
     return DrillResult(result, elapsed, budget)

@@ -88,12 +88,73 @@ def _npgrade(tmp: Path, capsys: pytest.CaptureFixture[str]) -> Run:
     return run
 
 
-TOOLS = {"npcore": _npcore, "npcore-draw": _draw, "npgrade": _npgrade}
+def _npcore_command(command: str) -> Callable[[Path, pytest.CaptureFixture[str]], Run]:
+    def make(tmp: Path, capsys: pytest.CaptureFixture[str]) -> Run:
+        def run(files: list[str], stdin: str) -> tuple[int, str, str]:
+            sys.stdin = io.StringIO(stdin)
+            code = npcore_main([command, *files])
+            out, err = capsys.readouterr()
+            return code, out, err
+
+        return run
+
+    return make
+
+
+def _drill(tmp: Path, capsys: pytest.CaptureFixture[str]) -> Run:
+    """``npgrade drill ID`` (the answer pasted on stdin) or ``--file FILE`` (one file);
+    the task it prints first is not part of the verdict."""
+
+    def run(files: list[str], stdin: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        if files == ["-"]:
+            argv, feed = ["drill", "three-tier-db"], stdin
+        elif len(files) == 1:
+            argv, feed = ["drill", "three-tier-db", "--file", files[0]], "\n"
+        else:
+            argv, feed = ["drill", "three-tier-db", *files], stdin
+        code = npgrade_main(argv, stdin=io.StringIO(feed), stdout=out, stderr=err)
+        printed = out.getvalue()
+        task_end = printed.find("to grade it.\n")
+        return (
+            code,
+            printed[task_end + len("to grade it.\n") :] if task_end >= 0 else printed,
+            (err.getvalue()),
+        )
+
+    return run
+
+
+TOOLS = {
+    "npcore": _npcore,
+    "npcore check": _npcore_command("check"),
+    "npcore describe": _npcore_command("describe"),
+    "npcore-draw": _draw,
+    "npgrade": _npgrade,
+    "npgrade drill": _drill,
+}
 PREFIX = {
     "npcore": "npcore: error: ",
+    "npcore check": "npcore: error: ",
+    "npcore describe": "npcore: error: ",
     "npcore-draw": "npcore draw: error: ",
     "npgrade": "npgrade: ",
+    "npgrade drill": "npgrade: ",
 }
+BIG = 5 * 1024 * 1024 + 1  # over npcore's bound (and npgrade's 1 MB one)
+TWO_FILES = {"npgrade drill"}  # tools that take one input only skip the two-input rows
+
+
+def _big(d: Path, text: str) -> list[str]:
+    path = d / "big.yaml"
+    path.write_text(text * (BIG // len(text) + 1))
+    return [str(path)]
+
+
+def _binary_in_directory(d: Path) -> list[str]:
+    (d / "dir").mkdir()
+    (d / "dir" / "a.yaml").write_bytes(b"kind: \xff\xfe\n")
+    return [str(d / "dir")]
 
 
 @pytest.fixture(params=sorted(TOOLS))
@@ -116,6 +177,17 @@ def tool(
         ("blank file", lambda d: [_write(d / "blank.yaml", " \n\n")], "the file is empty"),
         ("empty stdin", lambda d: ["-"], "<stdin>: it is empty"),
         ("stdin twice", lambda d: ["-", "-"], "stdin (-) can be read only once"),
+        ("comment-only file", lambda d: [_write(d / "c.yaml", "# a\n\n  # b\n")], "only comments"),
+        (
+            "marker-only file",
+            lambda d: [_write(d / "m.yaml", "---\n--- # x\n...\n")],
+            "only comments",
+        ),
+        ("oversized file", lambda d: _big(d, "# padding\n"), "larger than"),
+        ("oversized file of spaces", lambda d: _big(d, " "), "larger than"),
+        ("a device that never ends", lambda d: ["/dev/zero"], "larger than"),
+        ("non-UTF-8 file", lambda d: [_write_bytes(d / "r.bin", b"ab\xff\xfe")], "not UTF-8"),
+        ("non-UTF-8 file in a directory", _binary_in_directory, "not UTF-8"),
         (
             "directory without manifests",
             lambda d: [str((d / "dir").mkdir() or d / "dir")],
@@ -127,7 +199,10 @@ def test_unreadable_or_empty_input_exits_2(
     tool: tuple[str, Run], tmp_path: Path, case: str, make: Callable[[Path], list[str]], reason: str
 ) -> None:
     name, run = tool
-    code, out, err = run(make(tmp_path), "")
+    files = make(tmp_path)
+    if len(files) > 1 and name in TWO_FILES:
+        return
+    code, out, err = run(files, "")
     assert (code, out) == (2, ""), case
     assert err.startswith(PREFIX[name]) and reason in err
     assert len(err.splitlines()) == 1
@@ -139,7 +214,7 @@ def test_an_invalid_manifest_exits_1_with_file_line_column(
 ) -> None:
     name, run = tool
     files = [_write(tmp_path / "pods.yaml", PODS), _write(tmp_path / "bad.yaml", INVALID)]
-    if name == "npgrade":
+    if name.startswith("npgrade"):
         files = files[1:]
     code, out, err = run(files, "")
     assert code == 1
@@ -152,14 +227,36 @@ def test_notices_are_file_line_notice(tool: tuple[str, Run], tmp_path: Path) -> 
     name, run = tool
     both = _write(tmp_path / "both.yaml", CONFIGMAP + POLICY)
     code, out, err = run(
-        [_write(tmp_path / "pods.yaml", PODS), both] if name != "npgrade" else [both], ""
+        [both] if name.startswith("npgrade") else [_write(tmp_path / "pods.yaml", PODS), both], ""
     )
-    if name == "npgrade":
+    if name.startswith("npgrade"):
         assert code == 1
         assert "expected only NetworkPolicy objects here, found kind ConfigMap" in out + err
         return
     assert code == 0
-    assert f"{both}:1: notice: skipped kind ConfigMap (npcore does not use it)\n" in err
+    assert f"{both}:1: notice: skipped kind ConfigMap (npcore does not use it)\n" in out + err
+
+
+STDIN_CASES = [
+    pytest.param("", "<stdin>: it is empty", id="empty"),
+    pytest.param("# only a comment\n---\n", "<stdin>: it has only comments", id="comments"),
+    pytest.param(" " * BIG, "<stdin>: refused: larger than", id="oversized spaces"),
+    pytest.param("\0" * BIG, "<stdin>: refused: larger than", id="oversized zeros"),
+]
+
+
+@pytest.mark.parametrize(("stdin", "reason"), STDIN_CASES)
+def test_unusable_stdin_exits_2_like_a_file(tool: tuple[str, Run], stdin: str, reason: str) -> None:
+    name, run = tool
+    code, out, err = run(["-"], stdin)
+    assert (code, out) == (2, ""), name
+    assert err.startswith(PREFIX[name]) and reason in err, err
+    assert len(err.splitlines()) == 1
+
+
+def _write_bytes(path: Path, data: bytes) -> str:
+    path.write_bytes(data)
+    return str(path)
 
 
 def _write(path: Path, text: str) -> str:

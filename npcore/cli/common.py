@@ -5,7 +5,8 @@ once for all three (tests/test_cli_contract.py):
 
 * Exit status: 0 success; 1 invalid input (a manifest the API server would refuse, or an
   answer that does not pass); 2 usage error (bad arguments, unknown peer, unknown CNI, an
-  input that cannot be read or is empty).  User input never produces a traceback.
+  input that cannot be used: unreadable, too large, not UTF-8, empty or only comments,
+  however it arrives).  User input never produces a traceback.
 * Notices (skipped kinds, replaced objects) are printed one a line as
   ``FILE:LINE: notice: message`` (:func:`notice_line`); errors as
   ``FILE:LINE:COL: FIELD.PATH: message``; usage errors as ``PROG: error: message``.

@@ -5,7 +5,7 @@ Usage::
     npgrade EXERCISE FILE... [--format text|json]   grade answer files ("-" = stdin)
     npgrade list [--format text|json]                list the exercises
     npgrade drill ID [--file FILE] [--format ...]    a timed, exam-style drill
-    npgrade show EXERCISE [--manifests]              the scenario, as kubectl shows it
+    npgrade show EXERCISE [--manifests]              the task and its scenario, as kubectl shows it
     npgrade EXERCISE --from-cluster FILE             grade a cluster's policies (kubectl
                                                      get networkpolicies -A -o yaml; "-")
 
@@ -26,7 +26,7 @@ from typing import TextIO
 
 from autograder.catalog import list_exercises, load
 from autograder.definition import ExerciseError, UnknownExerciseError
-from autograder.drill import format_duration, run_drill
+from autograder.drill import format_duration, run_drill, task_text
 from autograder.fromcluster import grade_from_cluster
 from autograder.grade import MAX_ANSWER_BYTES, grade_exercise
 from autograder.loaded import LoadedExercise
@@ -47,7 +47,7 @@ USAGE = """\
 usage: npgrade EXERCISE FILE... [--format text|json] [--reveal]   grade answer files ("-" = stdin)
        npgrade list [--format text|json]                list the exercises
        npgrade drill ID [--file FILE] [--format ...]    a timed, exam-style drill
-       npgrade show EXERCISE [--manifests]              the scenario, as kubectl shows it
+       npgrade show EXERCISE [--manifests]              the task and its cluster (kubectl's view)
        npgrade EXERCISE --from-cluster FILE             grade a cluster's policies ("-" = stdin)
 """
 
@@ -80,7 +80,7 @@ def _grade_parser() -> _Parser:
 
 
 def _show_parser() -> _Parser:
-    p = _Parser(prog="npgrade show", description="The scenario, as kubectl shows it.")
+    p = _Parser(prog="npgrade show", description="The task, and its scenario as kubectl shows it.")
     p.add_argument("exercise", help="exercise id (see: npgrade list)")
     p.add_argument("--manifests", action="store_true", help="the scenario to kubectl apply")
     return p
@@ -131,7 +131,12 @@ def _cmd_list(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_show(exercise: LoadedExercise, manifests: bool, out: TextIO) -> int:
-    out.write(scenario_manifests(exercise) if manifests else scenario_view(exercise))
+    """The task, then the scenario as kubectl shows it (never the reference, the
+    alternatives or the graded examples); ``--manifests``: the scenario to apply."""
+    if manifests:
+        out.write(scenario_manifests(exercise))
+    else:
+        out.write(task_text(exercise.definition) + "\n" + scenario_view(exercise))
     return EXIT_PASSED
 
 

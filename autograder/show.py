@@ -14,7 +14,8 @@ one block per command a learner would type:
 * the endpoints outside the cluster the task may name (for ipBlock rules), and the
   network plugin when it is not the default.
 
-Drills print the same view under the task (:func:`autograder.drill.task_text`).
+``npgrade show`` and drills print this view under the task
+(:func:`autograder.drill.task_text`).
 ``--manifests`` prints the scenario to apply to a practice cluster instead: the
 namespaces, one agnhost Pod per pod listening on every declared port (labels and port
 names kept, as :mod:`npcore.probe` writes them), the Services and the scenario's own

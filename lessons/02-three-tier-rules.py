@@ -118,9 +118,9 @@ quiz.show("02-without-rule-3")
 #
 # The autograder grades these by what your answer *does* (run in a terminal, in the
 # repository; `.venv/bin/npgrade list` shows every exercise, its points and its time).
-# Each task is in `autograder/exercises/ID.yaml` (`task:`), and `.venv/bin/npgrade show ID`
-# prints its cluster as `kubectl` would; write your answer in a file and grade it with
-# `.venv/bin/npgrade ID answer.yaml`. Drills are timed, as in the exam:
-# `.venv/bin/npgrade drill ID`.
+# `.venv/bin/npgrade show ID` prints a task and its cluster as `kubectl` would show it
+# (never a solution); write your answer in a file and grade it with
+# `.venv/bin/npgrade ID answer.yaml`. `.venv/bin/npgrade drill ID` runs the same task
+# timed, as in the exam: it prints the task and grades the answer you paste.
 #
 # - `three-tier-rules`: list the rules the three-tier application needs.

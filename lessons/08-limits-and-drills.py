@@ -139,10 +139,10 @@ quiz.challenge("08-drill-one-dash", grade)
 #
 # The autograder grades these by what your answer *does* (run in a terminal, in the
 # repository; `.venv/bin/npgrade list` shows every exercise, its points and its time).
-# Each task is in `autograder/exercises/ID.yaml` (`task:`), and `.venv/bin/npgrade show ID`
-# prints its cluster as `kubectl` would; write your answer in a file and grade it with
-# `.venv/bin/npgrade ID answer.yaml`. Drills are timed, as in the exam:
-# `.venv/bin/npgrade drill ID`.
+# `.venv/bin/npgrade show ID` prints a task and its cluster as `kubectl` would show it
+# (never a solution); write your answer in a file and grade it with
+# `.venv/bin/npgrade ID answer.yaml`. `.venv/bin/npgrade drill ID` runs the same task
+# timed, as in the exam: it prints the task and grades the answer you paste.
 #
 # - `fix-broken-policy` and `three-tier-db`: the two drills above, from a terminal.
 # - Every timed drill, as a mock exam (`npgrade list` orders them from easy to hard):

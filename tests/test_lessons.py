@@ -268,6 +268,10 @@ def test_each_lesson_ends_pointing_to_its_exercises_and_drills() -> None:
         practise = _sections(_read(path))[PRACTISE]
         text = "\n".join(c.source for c in practise)
         assert "npgrade list" in text and "npgrade drill" in text
+        # tasks are read with `npgrade show ID`, never in the definition files, which
+        # hold the reference solution and passing example answers
+        assert "npgrade show ID" in text, path.name
+        assert "autograder/exercises" not in text and ".yaml` (`task:`)" not in text, path.name
         listed = set(re.findall(r"`([a-z0-9]+(?:-[a-z0-9]+)+)`", text)) - {"npgrade"}
         unknown = listed - set(exercises)
         assert not unknown, f"{path.name} lists exercises that do not exist: {unknown}"

@@ -498,6 +498,9 @@ def _autograde_cli(args: argparse.Namespace) -> int:
     print(f"graded {len(report.students) - len(report.manual)} submission(s) of {args.assignment}")
     for path in report.restored:
         print(f"RESTORED {path}: it changed while learner code ran")
+    for outcome in report.outcomes.values():  # the stable lines scripts read: "STUDENT: X / Y"
+        if outcome.status == "graded":
+            print(f"{outcome.student}: {outcome.score:g} / {outcome.max_score:g}")
     print(summary_table(report.outcomes.values(), report.kernel_failures))
     return 1 if report.manual else 0
 

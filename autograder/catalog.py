@@ -44,7 +44,6 @@ __all__ = [
 ]
 
 PACKAGE_EXERCISES_DIR = Path(str(resources.files("autograder") / "exercises"))
-EXERCISES_DIR = PACKAGE_EXERCISES_DIR
 
 
 def exercises_dir(directory: str | Path | None = None) -> Path:
@@ -52,6 +51,10 @@ def exercises_dir(directory: str | Path | None = None) -> Path:
     if directory:
         return Path(directory)
     return Path(os.environ.get("NETPOL_EXERCISES") or PACKAGE_EXERCISES_DIR)
+
+
+# The folder this process reads (``$NETPOL_EXERCISES`` as it was at import time).
+EXERCISES_DIR = exercises_dir()
 
 
 def _display_path(path: Path) -> str:
@@ -149,7 +152,8 @@ def load_exercise(exercise_id: str, directory: str | Path | None = None) -> Exer
 
 
 def list_exercises(directory: str | Path | None = None) -> list[Exercise]:
-    """Every exercise, sorted: lessons first (by lesson, then id), then drills (by id)."""
+    """Every exercise, sorted: lesson exercises first, then drills; each by lesson, then
+    time budget (easy before hard), then id."""
     folder = exercises_dir(directory)
     exercises = [load_exercise(p.stem, folder) for p in sorted(folder.glob("*.yaml"))]
-    return sorted(exercises, key=lambda e: (e.cka, e.lesson or "", e.id))
+    return sorted(exercises, key=lambda e: (e.cka, e.lesson or "", e.time_budget or 0, e.id))

@@ -10,8 +10,9 @@ Rules of this file:
   that appends its problems to one list, so a definition with five mistakes shows five lines.
 * The Kubernetes parts (``scenario``, ``reference``, ``alternatives``, ``candidates``) are
   plain manifests kept as text; :mod:`autograder.loaded` turns them into npcore values.
-* Flows are written ``SRC -> DST [PROTOCOL] PORT`` with peers named ``namespace/pod``
-  or by an external's name: ``shop/api -> shop/db TCP 3306``.  The protocol defaults to
+* Flows are :class:`npcore.flows.Flow` values (read by ``Flow.parse``), written
+  ``SRC -> DST [PROTOCOL] PORT`` with peers named ``namespace/pod`` or by an external's
+  name: ``shop/api -> shop/db TCP 3306``.  The protocol defaults to
   TCP; a port may be a name (``mysql``), resolved against the destination's container ports.
 * The schema is documented in ``exercises/README.md``; :data:`SCHEMA` lists the keys.
 """
@@ -40,7 +41,6 @@ __all__ = [
     "Requirements",
     "UnknownExerciseError",
     "parse_exercise",
-    "parse_flow",
 ]
 
 KINDS = ("policy", "choice", "predict", "pick")
@@ -116,23 +116,6 @@ class UnknownExerciseError(KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else "unknown exercise"
-
-
-def parse_flow(text: object) -> Flow:
-    """Parse ``SRC -> DST [PROTOCOL] PORT`` (:meth:`npcore.flows.Flow.parse`);
-    ``ValueError`` with what to write otherwise.
-
-    >>> str(parse_flow("shop/api -> shop/db 3306"))
-    'shop/api -> shop/db TCP 3306'
-    """
-    if isinstance(text, str) and len(text) > 600:
-        raise ValueError(f"cannot read flow {text[:80]!r}...: a flow is one short line")
-    if isinstance(text, str) and "->" not in text:
-        raise ValueError(
-            f"cannot read flow {text!r}: write it as 'SRC -> DST [PROTOCOL] PORT', "
-            "e.g. 'shop/api -> shop/db TCP 3306'"
-        )
-    return Flow.parse(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +235,7 @@ def _flows(value: object, where: str, problems: list[str]) -> tuple[Flow, ...]:
     flows: list[Flow] = []
     for i, item in enumerate(value):
         try:
-            flows.append(parse_flow(item))
+            flows.append(Flow.parse(item))
         except ValueError as exc:
             problems.append(f"{where}[{i}]: {exc}")
     return tuple(flows)
@@ -492,7 +475,14 @@ def _parse_examples(value: object, problems: list[str]) -> tuple[Example, ...]:
 
 def parse_exercise(data: object, path: str = "<definition>") -> Exercise:
     """Check a loaded definition and build the :class:`Exercise` (``ExerciseError`` lists
-    every problem)."""
+    every problem).
+
+    >>> try:
+    ...     parse_exercise({"kind": "quiz"}, "x.yaml")
+    ... except ExerciseError as error:
+    ...     print(error.problems[0])
+    kind: must be one of policy, choice, predict, pick, got 'quiz'
+    """
     if not isinstance(data, dict):
         raise ExerciseError(path, ["the definition must be a YAML mapping (key: value lines)"])
     kind = data.get("kind")

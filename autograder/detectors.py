@@ -20,10 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
+from autograder import feedback as fb
 from autograder.definition import Constraints
 from autograder.results import Misconception
-from npcore.cluster import Cluster, Pod
+from npcore.cluster import Cluster, Peer, Pod
 from npcore.diff import Change
 from npcore.engine import peer_matches, policy_selects, resolve_port
 from npcore.ipblock import ipblock_contains
@@ -51,12 +53,18 @@ class Context:
     diffs: tuple[Change, ...]
     constraints: Constraints = field(default_factory=Constraints)
 
+    @cached_property
+    def _peers(self) -> dict[str, Peer]:
+        return {peer.key: peer for peer in self.scenario.peers()}
+
+    def peer(self, name: str) -> Peer | None:
+        """Today's peer called ``name`` (``None`` for a peer that may come later)."""
+        return self._peers.get(name)
+
     def pod(self, name: str) -> Pod | None:
-        """The scenario pod called ``namespace/name`` (``None`` for an external)."""
-        for pod in self.scenario.pods:
-            if pod.key == name:
-                return pod
-        return None
+        """Today's pod called ``namespace/name`` (``None`` for an external)."""
+        peer = self._peers.get(name)
+        return peer if isinstance(peer, Pod) else None
 
     def extra(self) -> Iterator[Change]:
         """Diffs where the learner allows more."""
@@ -130,9 +138,12 @@ def or_instead_of_and(ctx: Context) -> list[Misconception]:
                 found.append(
                     Misconception(
                         "or-instead-of-and",
-                        f"{policy.key} {direction}[{index}].{side} lists namespaceSelector "
-                        f"{ns_text} and podSelector {pod_text} as two entries, so either one "
-                        "admits",
+                        fb.detail(
+                            "or-instead-of-and",
+                            where=f"{policy.key} {direction}[{index}].{side}",
+                            ns=ns_text,
+                            pod=pod_text,
+                        ),
                     )
                 )
     return found
@@ -161,8 +172,7 @@ def empty_pod_selector(ctx: Context) -> list[Misconception]:
             found.append(
                 Misconception(
                     "empty-pod-selector",
-                    f"{policy.key} has podSelector: {{}}, so it also isolates "
-                    f"{', '.join(sorted(hit))}",
+                    fb.detail("empty-pod-selector", policy=policy.key, pods=", ".join(sorted(hit))),
                 )
             )
     return found
@@ -195,9 +205,11 @@ def _empty_peer_selector(ctx: Context, policy: NetworkPolicy) -> list[Misconcept
                 found.append(
                     Misconception(
                         "empty-pod-selector",
-                        f"{policy.key} {direction}[{index}].{side}[{pindex}] has podSelector: "
-                        "{} next to its namespaceSelector, so it admits every pod of those "
-                        f"namespaces, {', '.join(sorted(others))} included",
+                        fb.detail(
+                            "empty-peer-pod-selector",
+                            where=f"{policy.key} {direction}[{index}].{side}[{pindex}]",
+                            pods=", ".join(sorted(others)),
+                        ),
                     )
                 )
     return found
@@ -218,8 +230,12 @@ def wrong_namespace(ctx: Context) -> list[Misconception]:
             found.append(
                 Misconception(
                     "wrong-namespace",
-                    f"policy {policy.name} is in namespace {policy.namespace}; the pods it "
-                    f"should select are in {', '.join(sorted(wanted))}",
+                    fb.detail(
+                        "wrong-namespace",
+                        name=policy.name,
+                        namespace=policy.namespace,
+                        wanted=", ".join(sorted(wanted)),
+                    ),
                 )
             )
     return found
@@ -259,9 +275,13 @@ def service_port(ctx: Context) -> list[Misconception]:
                             found.add(
                                 Misconception(
                                     "service-port",
-                                    f"{policy.key} {direction}[{index}] uses port {entry.port}, "
-                                    f"the port of Service {service.key}; its pods listen on "
-                                    f"{shown}",
+                                    fb.detail(
+                                        "service-port",
+                                        where=f"{policy.key} {direction}[{index}]",
+                                        port=entry.port,
+                                        service=service.key,
+                                        targets=shown,
+                                    ),
                                 )
                             )
     return sorted(found, key=lambda m: m.detail)
@@ -296,11 +316,9 @@ def dns_udp_and_tcp(ctx: Context) -> list[Misconception]:
     if written:
         have = " and ".join(sorted(p.value for p in written))
         lacking = " and ".join(sorted(p.value for p in lost))
-        detail = (
-            f"your egress rules allow port 53 on {have} only; DNS on {lacking} 53 is now blocked"
-        )
+        detail = fb.detail("dns-one-protocol", have=have, lacking=lacking)
     else:
-        detail = "egress is isolated and no rule allows DNS (port 53 on UDP and TCP)"
+        detail = fb.detail("dns-none")
     return [Misconception("dns-udp-and-tcp", detail)]
 
 
@@ -332,9 +350,12 @@ def policy_types_omitted(ctx: Context) -> list[Misconception]:
             found.append(
                 Misconception(
                     "policy-types-omitted",
-                    f"{policy.key} has {' and '.join(ignored)} rules but policyTypes "
-                    f"{[str(t) for t in policy.policy_types or ()]} leaves that direction "
-                    "out, so those rules are ignored",
+                    fb.detail(
+                        "policy-types-ignored",
+                        policy=policy.key,
+                        directions=" and ".join(ignored),
+                        types=[str(t) for t in policy.policy_types or ()],
+                    ),
                 )
             )
             continue
@@ -350,9 +371,11 @@ def policy_types_omitted(ctx: Context) -> list[Misconception]:
                 found.append(
                     Misconception(
                         "policy-types-omitted",
-                        f"{policy.key} has egress rules and no policyTypes, so it isolates "
-                        "Ingress too (every policy does unless policyTypes says otherwise) and "
-                        f"blocks all incoming traffic of {', '.join(sorted(blocked))}",
+                        fb.detail(
+                            "policy-types-ingress-too",
+                            policy=policy.key,
+                            pods=", ".join(sorted(blocked)),
+                        ),
                     )
                 )
             continue
@@ -372,8 +395,7 @@ def policy_types_omitted(ctx: Context) -> list[Misconception]:
         found.append(
             Misconception(
                 "policy-types-omitted",
-                f"{key} has no policyTypes and no egress rules, so it does not isolate egress "
-                f"of {', '.join(sorted(pods))}",
+                fb.detail("policy-types-no-egress", policy=key, pods=", ".join(sorted(pods))),
             )
         )
     return found
@@ -400,8 +422,9 @@ def egress_isolated_no_rules(ctx: Context) -> list[Misconception]:
             found.append(
                 Misconception(
                     "egress-isolated-no-rules",
-                    f"{policy.key} lists Egress in policyTypes with no egress rules, so it "
-                    f"blocks all outgoing traffic of {', '.join(sorted(lost))}",
+                    fb.detail(
+                        "egress-isolated-no-rules", policy=policy.key, pods=", ".join(sorted(lost))
+                    ),
                 )
             )
     return found
@@ -436,17 +459,18 @@ def named_port_undefined(ctx: Context) -> list[Misconception]:
                         if port.name
                     }
                 )
-                known = f"; names defined there: {', '.join(defined)}" if defined else ""
-                where = (
-                    f"on {', '.join(p.key for p in dsts)}"
-                    if direction == "ingress" and dsts
-                    else "on any pod"
-                )
+                pods = [p.key for p in dsts] if direction == "ingress" else []
                 found.append(
                     Misconception(
                         "named-port-undefined",
-                        f"{policy.key} {direction}[{index}].ports[{pindex}] names port "
-                        f"{entry.port!r} ({protocol}), which is not defined {where}{known}",
+                        fb.detail(
+                            "named-port-undefined",
+                            where=f"{policy.key} {direction}[{index}].ports[{pindex}]",
+                            port=repr(entry.port),
+                            protocol=protocol,
+                            on=fb.on_pods(pods),
+                            known=fb.names_defined(defined),
+                        ),
                     )
                 )
     return found
@@ -479,9 +503,13 @@ def pod_selector_namespace_scoped(ctx: Context) -> list[Misconception]:
                     found.append(
                         Misconception(
                             "pod-selector-namespace-scoped",
-                            f"{policy.key} {direction}[{index}] selects pods "
-                            f"{_selector_text(peer.pod_selector)} in namespace "
-                            f"{policy.namespace} only, not {', '.join(sorted(others))}",
+                            fb.detail(
+                                "pod-selector-namespace-scoped",
+                                where=f"{policy.key} {direction}[{index}]",
+                                selector=_selector_text(peer.pod_selector),
+                                namespace=policy.namespace,
+                                others=", ".join(sorted(others)),
+                            ),
                         )
                     )
     return found
@@ -501,9 +529,7 @@ def peers_and_ports_merged(ctx: Context) -> list[Misconception]:
             for d in ctx.extra():
                 local, other = (d.dst, d.src) if direction == "ingress" else (d.src, d.dst)
                 local_pod = ctx.pod(local)
-                endpoint = ctx.pod(other) or next(
-                    (e for e in ctx.scenario.externals if e.name == other), None
-                )
+                endpoint = ctx.peer(other)
                 if (
                     local_pod is not None
                     and endpoint is not None
@@ -514,9 +540,12 @@ def peers_and_ports_merged(ctx: Context) -> list[Misconception]:
                     found.append(
                         Misconception(
                             "peers-and-ports-merged",
-                            f"{policy.key} {direction}[{index}] lists {len(peers)} peers and "
-                            f"{len(ports)} ports in one rule, so every peer is allowed on every "
-                            "port",
+                            fb.detail(
+                                "peers-and-ports-merged",
+                                where=f"{policy.key} {direction}[{index}]",
+                                peers=len(peers),
+                                ports=len(ports),
+                            ),
                         )
                     )
                     break
@@ -537,14 +566,14 @@ def _peer_problem(ctx: Context, policy: NetworkPolicy, peer: NetworkPolicyPeer) 
         sel = peer.namespace_selector
         spaces = {ns for ns, lab in labels.items() if selector_matches(sel, lab)}
         if not spaces:
-            return f"namespaceSelector {_selector_text(sel)} matches no namespace"
+            return fb.detail("no-namespace", selector=_selector_text(sel))
     elif peer.pod_selector is not None:
         spaces = {policy.namespace}
     else:
         return None
     if peer.pod_selector is not None and not _pods_in(ctx, spaces, peer.pod_selector):
         where = ", ".join(sorted(spaces))
-        return f"podSelector {_selector_text(peer.pod_selector)} matches no pod in {where}"
+        return fb.detail("no-pod", selector=_selector_text(peer.pod_selector), where=where)
     return None
 
 
@@ -559,8 +588,12 @@ def selector_matches_nothing(ctx: Context) -> list[Misconception]:
             found.append(
                 Misconception(
                     "selector-matches-nothing",
-                    f"{policy.key} spec.podSelector {_selector_text(policy.pod_selector)} "
-                    f"matches no pod in namespace {policy.namespace}, so the policy does nothing",
+                    fb.detail(
+                        "selects-nothing",
+                        policy=policy.key,
+                        selector=_selector_text(policy.pod_selector),
+                        namespace=policy.namespace,
+                    ),
                 )
             )
             continue
@@ -605,9 +638,12 @@ def pod_ip_in_ipblock(ctx: Context) -> list[Misconception]:
                     found.append(
                         Misconception(
                             "pod-ip-in-ipblock",
-                            f"{policy.key} {direction}[{index}] ipBlock {block.cidr} holds the "
-                            f"IP of {', '.join(named)}; that address changes when the pod is "
-                            "recreated",
+                            fb.detail(
+                                "pod-ip-in-ipblock",
+                                where=f"{policy.key} {direction}[{index}]",
+                                cidr=block.cidr,
+                                pods=", ".join(named),
+                            ),
                         )
                     )
     return found

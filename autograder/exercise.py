@@ -25,7 +25,6 @@ from autograder.definition import (
     Requirements,
     UnknownExerciseError,
     parse_exercise,
-    parse_flow,
 )
 
 __all__ = [
@@ -45,5 +44,4 @@ __all__ = [
     "load_exercise",
     "load_exercise_file",
     "parse_exercise",
-    "parse_flow",
 ]

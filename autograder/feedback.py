@@ -28,7 +28,6 @@ __all__ = [
     "explicit_flow_line",
     "hidden_flow_line",
     "misconception_line",
-    "ports_minus",
     "printable",
 ]
 
@@ -110,14 +109,83 @@ DEFAULT_HINTS: Mapping[str, str] = {
 }
 
 
-def ports_minus(a: PortSet, b: PortSet) -> PortSet:
-    """The ports in ``a`` and not in ``b`` (:func:`npcore.diff.port_difference`).
+# What each detector found, with the places filled in (``detail(key, **places)``).
+DETAILS: Mapping[str, str] = {
+    "or-instead-of-and": (
+        "{where} lists namespaceSelector {ns} and podSelector {pod} as two entries, so either "
+        "one admits"
+    ),
+    "empty-pod-selector": "{policy} has podSelector: {{}}, so it also isolates {pods}",
+    "empty-peer-pod-selector": (
+        "{where} has podSelector: {{}} next to its namespaceSelector, so it admits every pod "
+        "of those namespaces, {pods} included"
+    ),
+    "wrong-namespace": (
+        "policy {name} is in namespace {namespace}; the pods it should select are in {wanted}"
+    ),
+    "service-port": (
+        "{where} uses port {port}, the port of Service {service}; its pods listen on {targets}"
+    ),
+    "dns-one-protocol": (
+        "your egress rules allow port 53 on {have} only; DNS on {lacking} 53 is now blocked"
+    ),
+    "dns-none": "egress is isolated and no rule allows DNS (port 53 on UDP and TCP)",
+    "policy-types-ignored": (
+        "{policy} has {directions} rules but policyTypes {types} leaves that direction out, "
+        "so those rules are ignored"
+    ),
+    "policy-types-ingress-too": (
+        "{policy} has egress rules and no policyTypes, so it isolates Ingress too (every "
+        "policy does unless policyTypes says otherwise) and blocks all incoming traffic of "
+        "{pods}"
+    ),
+    "policy-types-no-egress": (
+        "{policy} has no policyTypes and no egress rules, so it does not isolate egress of {pods}"
+    ),
+    "egress-isolated-no-rules": (
+        "{policy} lists Egress in policyTypes with no egress rules, so it blocks all outgoing "
+        "traffic of {pods}"
+    ),
+    "named-port-undefined": (
+        "{where} names port {port} ({protocol}), which is not defined {on}{known}"
+    ),
+    "pod-selector-namespace-scoped": (
+        "{where} selects pods {selector} in namespace {namespace} only, not {others}"
+    ),
+    "peers-and-ports-merged": (
+        "{where} lists {peers} peers and {ports} ports in one rule, so every peer is allowed "
+        "on every port"
+    ),
+    "no-namespace": "namespaceSelector {selector} matches no namespace",
+    "no-pod": "podSelector {selector} matches no pod in {where}",
+    "selects-nothing": (
+        "{policy} spec.podSelector {selector} matches no pod in namespace {namespace}, so the "
+        "policy does nothing"
+    ),
+    "pod-ip-in-ipblock": (
+        "{where} ipBlock {cidr} holds the IP of {pods}; that address changes when the pod is "
+        "recreated"
+    ),
+}
 
-    >>> from npcore.model import Protocol
-    >>> ports_minus(PortSet.of(Protocol.TCP), PortSet.of(Protocol.TCP, 80)).describe()
-    ['TCP 1-79', 'TCP 81-65535']
+
+def on_pods(pods: list[str]) -> str:
+    """``on shop/web, shop/api``, or ``on any pod`` when none are named."""
+    return f"on {', '.join(pods)}" if pods else "on any pod"
+
+
+def names_defined(names: list[str]) -> str:
+    """``; names defined there: http (80/TCP)``, or nothing."""
+    return f"; names defined there: {', '.join(names)}" if names else ""
+
+
+def detail(key: str, **places: object) -> str:
+    """The finding ``key`` of :data:`DETAILS` with its places filled in.
+
+    >>> detail("no-namespace", selector="{team=ops}")
+    'namespaceSelector {team=ops} matches no namespace'
     """
-    return a.difference(b)
+    return DETAILS[key].format(**places)
 
 
 def describe_ports(ports: PortSet) -> str:
@@ -127,13 +195,13 @@ def describe_ports(ports: PortSet) -> str:
     >>> from npcore.model import Protocol
     >>> describe_ports(PortSet.of(Protocol.TCP, 3306))
     'TCP 3306'
-    >>> describe_ports(ports_minus(ALL_PORTS, PortSet.of(Protocol.TCP, 3306)))
+    >>> describe_ports(ALL_PORTS.difference(PortSet.of(Protocol.TCP, 3306)))
     'all ports except TCP 3306'
     """
     parts = ports.describe()
     if parts == ["all"]:
         return "all ports"
-    rest = ports_minus(ALL_PORTS, ports).describe()
+    rest = ALL_PORTS.difference(ports).describe()
     if len(rest) < len(parts):
         return "all ports except " + ", ".join(rest)
     return ", ".join(parts)
@@ -320,7 +388,64 @@ def explain(verdict: Verdict) -> str:
     return "the isolating policies have a rule that admits it"
 
 
+def group_ok(group: str) -> str:
+    """The message of a passed ``allowed`` or ``denied`` group."""
+    return f"every {group} flow the task names is {group}"
+
+
+CONSTRAINTS_OK = "name, namespace and count as asked"
+UNCHANGED_OK = "nothing else changed"
+INVALID_CHECK = "invalid input"
+
+
+def unchanged_wrong(count: int) -> str:
+    """The message of a failed ``unchanged`` group."""
+    return f"{count} other connections differ from the task"
+
+
+def too_long(name: str, limit: int) -> str:
+    """An answer over the size bound."""
+    return f"{name}: the answer is too long (over {limit} characters)"
+
+
 # --- choice, pick and predict -------------------------------------------------------------
+
+YAML_EXAMPLE = "write your answer as YAML, e.g. 'answer: B'"
+
+
+def one_file_only(name: str, kind: str, count: int) -> str:
+    """Several files for an exercise that takes one."""
+    return f"{name}: a {kind} exercise takes one answer file, got {count}"
+
+
+def unreadable_answer(message: str) -> str:
+    """npcore's reader refused the answer."""
+    return f"{message} ({YAML_EXAMPLE})"
+
+
+def unreadable_value(name: str) -> str:
+    """A value the reader cannot turn into data."""
+    return f"{name}: a value in the answer cannot be read ({YAML_EXAMPLE})"
+
+
+def no_answer(name: str) -> str:
+    """Nothing in the answer."""
+    return f"{name}: no answer found ({YAML_EXAMPLE})"
+
+
+NEEDS_MAPPING = "expected a mapping (one 'item: label' line per item)"
+NEEDS_PREDICTIONS = "write one line per flow: 'SRC -> DST PROTOCOL PORT: allowed' (or denied)"
+
+
+def not_a_candidate(choice: str, keys: str) -> str:
+    """A pick that names no candidate."""
+    return f"{choice[:200]!r} is not a candidate; answer one of {keys}"
+
+
+def not_a_verdict(flow: str, word: object) -> str:
+    """A prediction that is neither allowed nor denied."""
+    return f"{flow}: answer allowed or denied, not {str(word)[:80]!r}"
+
 
 REVEAL_NOTE = (
     "Want the right values? Call check(..., reveal=True) when you study on your own "

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from autograder import feedback as fb
 from autograder.catalog import load
 from autograder.judge import grade_policies
 from autograder.loaded import LoadedExercise
@@ -56,9 +57,7 @@ def grade_exercise(
     size = sum(len(text) for _, text in answers)
     if size > MAX_ANSWER_BYTES:
         name = answers[0][0] if answers else "answer"
-        return invalid(
-            exercise, [f"{name}: the answer is too long (over {MAX_ANSWER_BYTES} characters)"]
-        )
+        return invalid(exercise, [fb.too_long(name, MAX_ANSWER_BYTES)])
     if exercise.kind == "policy":
         return _grade_policy_answer(loaded, answers)
     if exercise.kind == "choice":

@@ -118,9 +118,7 @@ def _named_flows(
                 allowed_denied += want
         wrong.sort()
         if group in points:
-            checks.append(
-                _check(group, wrong, points[group], f"every {group} flow the task names is {group}")
-            )
+            checks.append(_check(group, wrong, points[group], fb.group_ok(group)))
         lines += wrong
     all_denied = bool(exercise.requirements.allowed) and allowed_denied == len(
         exercise.requirements.allowed
@@ -186,14 +184,14 @@ def _attempt(
         hidden = _hidden(diffs, mentioned, judging, got)
         shown = _shown(hidden)
         if "unchanged" in exercise.points:
-            ok = "nothing else changed"
+            ok = fb.UNCHANGED_OK
             checks.append(
                 CheckResult(
                     "unchanged",
                     not hidden,
                     0.0 if hidden else exercise.points["unchanged"],
                     exercise.points["unchanged"],
-                    f"{len(hidden)} other connections differ from the task" if hidden else ok,
+                    fb.unchanged_wrong(len(hidden)) if hidden else ok,
                 )
             )
         lines += shown
@@ -238,7 +236,7 @@ def grade_policies(
                 "constraints",
                 constraint_problems,
                 exercise.points["constraints"],
-                "name, namespace and count as asked",
+                fb.CONSTRAINTS_OK,
             )
         )
     named = _named_flows(exercise, learner_cluster, judging.cluster)

@@ -99,7 +99,7 @@ def _policies(text: str, name: str, where: str, path: str) -> tuple[NetworkPolic
 def load_definition(exercise: Exercise) -> LoadedExercise:
     """Turn the manifests of ``exercise`` into npcore values (``ExerciseError`` if broken)."""
     path = exercise.path or exercise.id
-    if exercise.kind == "choice":
+    if exercise.kind == "choice" and not exercise.scenario.strip():
         return LoadedExercise(exercise, Cluster.build(), (), {}, None)
     try:
         cluster = load_cluster(text=exercise.scenario, filename="scenario", cni=exercise.cni)

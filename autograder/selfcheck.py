@@ -20,12 +20,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from autograder import feedback as fb
-from autograder.definition import Exercise, Flow, parse_flow
+from autograder.definition import Exercise
 from autograder.judge import verdict
 from autograder.loaded import LoadedExercise
 from autograder.results import CheckResult, GradeResult
 from npcore.diff import diff_maps
 from npcore.errors import NpcoreError
+from npcore.flows import Flow
 from npcore.load.yaml_safe import Limits, read_plain
 from npcore.reachability import connectivity_map
 
@@ -43,7 +44,8 @@ _ALLOWED_WORDS = {"allowed": True, "allow": True, "denied": False, "deny": False
 def invalid(exercise: Exercise, messages: Sequence[str]) -> GradeResult:
     """Zero points: the answer could not be read."""
     checks = [
-        CheckResult(name, False, 0.0, pts, "invalid input") for name, pts in exercise.points.items()
+        CheckResult(name, False, 0.0, pts, fb.INVALID_CHECK)
+        for name, pts in exercise.points.items()
     ]
     return GradeResult.from_checks(exercise.id, checks, [*messages, fb.UNREADABLE])
 
@@ -54,20 +56,20 @@ def read_answer(exercise: Exercise, answers: Sequence[Answer]) -> tuple[Any, str
     if len(answers) > 1:
         return (
             None,
-            f"{filename}: a {exercise.kind} exercise takes one answer file, got {len(answers)}",
+            fb.one_file_only(filename, exercise.kind, len(answers)),
         )
     if len(text) > MAX_ANSWER_BYTES:
-        return None, f"{filename}: the answer is too long (over {MAX_ANSWER_BYTES} characters)"
+        return None, fb.too_long(filename, MAX_ANSWER_BYTES)
     try:
         value = read_plain(text, filename, LIMITS)
     except NpcoreError as exc:
-        return None, f"{exc} (write your answer as YAML, e.g. 'answer: B')"
+        return None, fb.unreadable_answer(str(exc))
     except (ValueError, RecursionError):
-        return None, f"{filename}: a value in the answer cannot be read (write e.g. 'answer: B')"
+        return None, fb.unreadable_value(filename)
     if isinstance(value, dict) and set(value) == {"answer"}:
         value = value["answer"]
     if value is None:
-        return None, f"{filename}: no answer found (write it as YAML, e.g. 'answer: B')"
+        return None, fb.no_answer(filename)
     return value, None
 
 
@@ -126,7 +128,7 @@ def grade_choice(
     pts = exercise.points["answer"]
     if isinstance(expected, dict):
         if not isinstance(value, dict):
-            return invalid(exercise, ["expected a mapping (one 'item: label' line per item)"])
+            return invalid(exercise, [fb.NEEDS_MAPPING])
         lines, wrong = _choice_mapping(exercise, value, reveal)
         score = pts * (len(expected) - wrong) / len(expected)
         ok = not lines
@@ -179,7 +181,7 @@ def grade_pick(
     match = [k for k in exercise.candidates if _norm(k) == _norm(choice)]
     if not match:
         keys = ", ".join(exercise.candidates)
-        return invalid(exercise, [f"{choice[:200]!r} is not a candidate; answer one of {keys}"])
+        return invalid(exercise, [fb.not_a_candidate(choice, keys)])
     picked = match[0]
     if picked == str(exercise.answer):
         check = CheckResult("answer", True, pts, pts, fb.PICK_CORRECT)
@@ -197,7 +199,7 @@ def _predictions(value: Mapping[Any, Any]) -> tuple[dict[Flow, bool], list[str]]
     problems: list[str] = []
     for key, word in value.items():
         try:
-            flow = parse_flow(str(key))
+            flow = Flow.parse(str(key))
         except ValueError as exc:
             problems.append(str(exc))
             continue
@@ -206,7 +208,7 @@ def _predictions(value: Mapping[Any, Any]) -> tuple[dict[Flow, bool], list[str]]
         elif _norm(word) in _ALLOWED_WORDS:
             given[flow] = _ALLOWED_WORDS[_norm(word)]
         else:
-            problems.append(f"{flow}: answer allowed or denied, not {str(word)[:80]!r}")
+            problems.append(fb.not_a_verdict(str(flow), word))
     return given, problems
 
 
@@ -219,9 +221,7 @@ def grade_predict(
     if error:
         return invalid(exercise, [error])
     if not isinstance(value, dict):
-        return invalid(
-            exercise, ["write one line per flow: 'SRC -> DST PROTOCOL PORT: allowed' (or denied)"]
-        )
+        return invalid(exercise, [fb.NEEDS_PREDICTIONS])
     given, problems = _predictions(value)
     if problems:
         return invalid(exercise, sorted(problems))

@@ -40,7 +40,7 @@ def _labels(labels: object) -> str:
 
 
 def _columns(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
     return [
         "   ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in (header, *rows)
@@ -74,7 +74,11 @@ def _view(cluster: Cluster) -> list[str]:
     used = {p.namespace for p in cluster.pods}
     namespaces = [ns for ns in cluster.namespaces if ns.name in used or ns.labels]
     lines = ["$ kubectl get namespaces --show-labels"]
-    lines += _columns(["NAME", "LABELS"], [[ns.name, _labels(ns.labels)] for ns in namespaces])
+    lines += (
+        _columns(["NAME", "LABELS"], [[ns.name, _labels(ns.labels)] for ns in namespaces])
+        if namespaces
+        else ["No resources found"]
+    )
     lines += ["", "$ kubectl get pods -A -o wide --show-labels   (PORTS: kubectl describe pod)"]
     pod_rows = [
         [p.namespace, p.name, p.ip or "<none>", _ports(p), _labels(p.labels)] for p in cluster.pods
@@ -109,6 +113,12 @@ def scenario_view(exercise: LoadedExercise) -> str:
     """What ``npgrade show EXERCISE`` prints: the scenario as kubectl shows it."""
     cluster = exercise.scenario
     title = f"Scenario of {exercise.id}: what kubectl shows you on the cluster"
+    if not cluster.pods and not cluster.policies:
+        kind = exercise.definition.kind
+        return (
+            f"{exercise.id} is a {kind} exercise without a cluster: its task says all there is "
+            f"to know (npgrade drill {exercise.id}, or answer with npgrade {exercise.id} FILE).\n"
+        )
     return "\n".join([title, "", *_view(cluster)]) + "\n"
 
 
@@ -121,7 +131,12 @@ def scenario_manifests(exercise: LoadedExercise) -> str:
         f"# The scenario of {exercise.id}, to apply to a practice cluster:\n"
         f"#   npgrade show {exercise.id} --manifests | kubectl apply -f -\n"
         "# Each pod runs agnhost servers on every port the pods declare (labels and port names\n"
-        "# as in the exercise). Then solve the task, and grade what the cluster has with:\n"
-        f"#   kubectl get networkpolicies -A -o yaml | npgrade {exercise.id} --from-cluster -\n"
+        + (
+            "# as in the exercise). Then solve the task, and grade what the cluster has with:\n"
+            f"#   kubectl get networkpolicies -A -o yaml | npgrade {exercise.id} --from-cluster -\n"
+            if exercise.definition.kind == "policy"
+            else "# as in the exercise). Try the flows on it, then answer with:\n"
+            f"#   npgrade {exercise.id} FILE\n"
+        )
     )
     return yaml_documents(documents, header)

@@ -9,6 +9,7 @@
 #   NETPOL_CLASSROOM_JUPYTER      a copy of deploy/jupyter/ (role config of the servers)
 #   NBGRADER_EXCHANGE             the shared exchange folder
 #   NETPOL_CLASSROOM_PORT         the port of the hub (on 127.0.0.1 only)
+#   NETPOL_CLASSROOM_HUB_PORT, NETPOL_CLASSROOM_PROXY_API_PORT  its internal ports
 #   NETPOL_CLASSROOM_INSTRUCTORS  comma-separated Unix user names of instructors
 #   NETPOL_CLASSROOM_LEARNERS     comma-separated Unix user names of learners
 #   NETPOL_CLASSROOM_EXPOSE_APP   "1": expose JupyterLab's app object to the page (browser test)
@@ -25,6 +26,7 @@ learners = {u for u in os.environ.get("NETPOL_CLASSROOM_LEARNERS", "").split(","
 c.JupyterHub.ip = "127.0.0.1"
 c.JupyterHub.port = int(os.environ.get("NETPOL_CLASSROOM_PORT", "8000"))
 c.JupyterHub.hub_ip = "127.0.0.1"
+c.JupyterHub.hub_port = int(os.environ.get("NETPOL_CLASSROOM_HUB_PORT", "8081"))
 c.JupyterHub.db_url = f"sqlite:///{state}/jupyterhub.sqlite"
 c.JupyterHub.cookie_secret_file = f"{state}/jupyterhub_cookie_secret"
 c.JupyterHub.pid_file = f"{state}/jupyterhub.pid"

@@ -2,13 +2,33 @@
 
 Submodules (import the one you need; ``import lessonkit`` alone imports nothing heavy):
 
-* :mod:`lessonkit.diagrams`: flow diagrams from npcore's verdicts (matplotlib; plot
-  helpers take an ``ax``), their text alternative, PNG/SVG rendering, truth-table heat-maps.
+* :mod:`lessonkit.verdicts`: flows and their npcore verdicts as values (``FlowDiagram``).
+* :mod:`lessonkit.layout` and :mod:`lessonkit.diagrams`: where things go (pure geometry)
+  and the flow pictures (matplotlib; plot helpers take an ``ax``), PNG/SVG rendering,
+  truth-table heat-maps, ``picture`` for lesson cells.
 * :mod:`lessonkit.widgets`: ``FlowExplorer`` and ``PolicyEditor`` (ipywidgets).
+* :mod:`lessonkit.quiz`: what a lesson cell calls, ``quiz.show(id)`` and
+  ``quiz.challenge(id, grade)``; the checks are data in :mod:`lessonkit.bank`, their kinds
+  in :mod:`lessonkit.selfcheck`, the "write it" challenges in :mod:`lessonkit.challenges`
+  (graded by a callable the cell passes in: lessonkit never imports autograder).
+* :mod:`lessonkit.scenes` and :mod:`lessonkit.policy_yaml`: the lessons' worlds and YAML.
+* :mod:`lessonkit.workspace`: the learner's git-ignored copies of the lessons (``make lab``).
 * :mod:`lessonkit.cli`: ``npcore draw`` / ``npcore-draw``, the diagram without Jupyter.
-* :mod:`lessonkit.scenes` and :mod:`lessonkit.quiz`: the lessons' worlds and self-checks.
 
 See docs/widgets.md.
 """
 
-__all__ = ["cli", "diagrams", "quiz", "scenes", "widgets"]
+__all__ = [
+    "bank",
+    "challenges",
+    "cli",
+    "diagrams",
+    "layout",
+    "policy_yaml",
+    "quiz",
+    "scenes",
+    "selfcheck",
+    "verdicts",
+    "widgets",
+    "workspace",
+]

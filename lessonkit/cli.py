@@ -24,7 +24,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from npcore import Cluster, External, Pod, Protocol, resolve_port
+from npcore import Cluster, External, Pod, Protocol, UnknownPeerError, resolve_port
 from npcore.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError, run
 from npcore.cli.common import ArgumentParser as _Parser
 from npcore.cli.common import add_cluster_options as _cluster_options
@@ -33,6 +33,9 @@ from npcore.cli.common import port_argument as _port
 from npcore.cli.common import protocol_argument as _protocol
 from npcore.cli.common import with_externals as _with_externals
 from npcore.cli.sources import load_input
+
+if TYPE_CHECKING:
+    from lessonkit.diagrams import Flow
 
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "all_pairs", "build_parser", "main"]
 
@@ -76,24 +79,22 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     return parser
 
 
-def _listens(cluster: Cluster, pod: Pod, port: int | str, protocol: str) -> bool:
-    """Whether ``pod`` could receive on ``port``/``protocol``: :meth:`Cluster.listening`
-    (any port when it declares none), a name resolved by :func:`npcore.resolve_port`."""
-    number = resolve_port(pod, port, protocol) if pod.ports else 1
-    listening = cluster.listening(pod)
-    return number is not None and listening.contains(Protocol(protocol.upper()), number)
-
-
 def all_pairs(cluster: Cluster, port: int | str, protocol: str = "TCP") -> list[Flow]:
     """Every ordered pair of peers on ``port`` (see the module docstring for what is left out)."""
     from lessonkit.diagrams import Flow
 
-    flows = []
+    wanted = Protocol(protocol.upper())
+    flows: list[Flow] = []
     for src in cluster.peers():
         for dst in cluster.peers():
             if src.key == dst.key or (isinstance(src, External) and isinstance(dst, External)):
                 continue
-            if isinstance(dst, Pod) and not _listens(cluster, dst, port, protocol):
+            # A pod that declares ports must listen on this one (a name resolves by name
+            # and protocol); one that declares none may listen on any (Cluster.listening).
+            number = resolve_port(dst, port, wanted)
+            if isinstance(dst, Pod) and dst.ports and not (
+                number is not None and cluster.listening(dst).contains(wanted, number)
+            ):
                 continue
             flows.append(Flow(src.key, dst.key, port, Protocol(protocol.upper())))
     return flows
@@ -108,7 +109,6 @@ def _run(args: argparse.Namespace) -> int:
     cni = _cni(args.cni)
     result = load_input(args.files, cni, sys.stderr)
     cluster = _with_externals(result.cluster, args.external)
-    names = {p.key for p in cluster.peers()}
 
     if args.flow:
         try:
@@ -123,9 +123,12 @@ def _run(args: argparse.Namespace) -> int:
             raise UsageError(f"no pair of peers to draw on {args.protocol} {args.port}")
     for flow in flows:
         for name in (flow.src, flow.dst):
-            if name not in names:
-                known = ", ".join(sorted(names)) or "none"
-                raise UsageError(f"--flow {flow.name}: unknown peer {name!r}; known: {known}")
+            try:
+                peer = cluster.peer(name)
+            except UnknownPeerError as error:
+                raise UsageError(f"--flow {flow.name}: {error}") from None
+            if peer.key != name:  # found by IP or prefix: the diagram names peers by key
+                raise UsageError(f"--flow {flow.name}: write {name!r} as {peer.key!r}")
     data, diagram = render(cluster, flows, fmt=fmt, title=args.title, dpi=args.dpi)
     try:
         with open(args.output, "wb") as out:

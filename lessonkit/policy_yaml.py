@@ -9,6 +9,8 @@ from __future__ import annotations
 
 __all__ = [
     "API_INGRESS_YAML",
+    "DB_FROM_MONITORING_YAML",
+    "DB_NOT_DEV_YAML",
     "DB_POLICY_AND_YAML",
     "DB_POLICY_OR_BUG_YAML",
     "DB_POLICY_YAML",
@@ -18,6 +20,7 @@ __all__ = [
     "IPBLOCK_EGRESS_YAML",
     "LOCKDOWN_YAML",
     "MERGED_RULE_YAML",
+    "METADATA_BLOCK_YAML",
     "NAMED_PORT_YAML",
     "NAMESPACE_LABEL_BUG_YAML",
     "NO_NAMESPACE_YAML",
@@ -488,4 +491,45 @@ spec:
     ports:
     - protocol: TCP
       port: 9187
+"""
+
+# --- lesson 04: namespaceSelector and matchExpressions ------------------------------------
+
+DB_FROM_MONITORING_YAML = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-from-monitoring, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  policyTypes: [Ingress]
+  ingress:
+  - from:
+    - namespaceSelector:
+        matchLabels: {kubernetes.io/metadata.name: monitoring}
+    ports: [{protocol: TCP, port: 5432}]
+"""
+
+DB_NOT_DEV_YAML = DB_FROM_MONITORING_YAML.replace(
+    "matchLabels: {kubernetes.io/metadata.name: monitoring}",
+    "matchExpressions: [{key: env, operator: NotIn, values: [dev]}]",
+)
+
+# --- lesson 06: where enforcing plugins differ ---------------------------------------------
+
+METADATA_BLOCK_YAML = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: block-metadata
+  namespace: prod
+spec:
+  podSelector: {}
+  policyTypes:
+  - Egress
+  egress:
+  - to:
+    - ipBlock:
+        cidr: 0.0.0.0/0
+        except:
+        - 169.254.169.254/32
 """

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 from lessonkit.policy_yaml import (
     API_INGRESS_YAML,
+    DB_FROM_MONITORING_YAML,
+    DB_NOT_DEV_YAML,
     DB_POLICY_AND_YAML,
     DB_POLICY_OR_BUG_YAML,
     DB_POLICY_YAML,
@@ -27,6 +29,7 @@ from lessonkit.policy_yaml import (
     IPBLOCK_EGRESS_YAML,
     LOCKDOWN_YAML,
     MERGED_RULE_YAML,
+    METADATA_BLOCK_YAML,
     NAMED_PORT_YAML,
     NAMESPACE_LABEL_BUG_YAML,
     NO_NAMESPACE_YAML,
@@ -59,6 +62,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "API_INGRESS_YAML",
+    "DB_FROM_MONITORING_YAML",
+    "DB_NOT_DEV_YAML",
     "DB_POLICY_AND_YAML",
     "DB_POLICY_OR_BUG_YAML",
     "DB_POLICY_YAML",
@@ -69,6 +74,7 @@ __all__ = [
     "LOCKDOWN_RULES",
     "LOCKDOWN_YAML",
     "MERGED_RULE_YAML",
+    "METADATA_BLOCK_YAML",
     "NAMED_PORT_YAML",
     "NAMESPACE_LABEL_BUG_YAML",
     "NO_NAMESPACE_YAML",
@@ -79,6 +85,7 @@ __all__ = [
     "USER_IP",
     "db_policy",
     "lockdown_policies",
+    "metadata_flows",
     "multi_namespace",
     "pod_table",
     "policies_from_yaml",
@@ -355,13 +362,14 @@ def three_tier_flows(namespace: str = "shop", *, with_dns: bool = False) -> list
     return flows
 
 
-def multi_namespace(*, cni: str = "calico") -> Cluster:
+def multi_namespace(*, cni: str = "calico", with_dns: bool = False) -> Cluster:
     """Three namespaces for the namespace lessons.
 
     ``prod`` (labelled ``env=prod``) holds ``web`` and ``db`` (Postgres on 5432, its
     metrics exporter on 9187); ``dev`` (``env=dev``) holds
     a ``web`` with the same labels; ``monitoring`` has no custom label and holds
     ``prometheus``.  Only ``kubernetes.io/metadata.name`` tells every namespace apart.
+    ``with_dns`` adds the kube-dns pod in ``kube-system``.
     """
     pods = [
         Pod("prod", "web", {"app": "web"}, ports=(ContainerPort(80, Protocol.TCP, "http"),)),
@@ -382,6 +390,8 @@ def multi_namespace(*, cni: str = "calico") -> Cluster:
             ports=(ContainerPort(9090, Protocol.TCP, "web"),),
         ),
     ]
+    if with_dns:
+        pods.append(_kube_dns())
     return Cluster.build(
         namespaces=[
             Namespace.named("prod", {"env": "prod"}),
@@ -392,6 +402,21 @@ def multi_namespace(*, cni: str = "calico") -> Cluster:
         externals=[External("partner", "198.51.100.7"), External("metadata", "169.254.169.254")],
         cni=cni,
     )
+
+
+def metadata_flows() -> list[Flow]:
+    """What ``prod/web`` opens in :func:`multi_namespace` (``with_dns``): a pod of its own
+    namespace, a pod of another, a DNS lookup, the partner outside and the metadata
+    service (lesson 06: :data:`METADATA_BLOCK_YAML` on Calico and on Cilium)."""
+    from lessonkit.diagrams import Flow
+
+    return [
+        Flow("prod/web", "prod/db", 5432, label="web -> db (same namespace)"),
+        Flow("prod/web", "dev/web", 80, label="web -> dev/web (another namespace)"),
+        Flow("prod/web", "kube-system/coredns", 53, Protocol.UDP, label="web DNS lookup"),
+        Flow("prod/web", "partner", 443, label="web -> partner (outside)"),
+        Flow("prod/web", "metadata", 80, label="web -> metadata service"),
+    ]
 
 
 def x_y_z(*, cni: str = "calico") -> Cluster:

@@ -112,7 +112,10 @@ class _Quiz:
                 self._after_check()
 
         button.on_click(on_click)
-        return w.VBox([question, choice, button, feedback, out])
+        feedback.add_class("netpol-feedback")
+        box = w.VBox([question, choice, button, feedback, out])
+        box.add_class("netpol-self-check")
+        return box
 
     def _ipython_display_(self) -> None:
         _display_widget(self.widget, repr(self))
@@ -420,6 +423,7 @@ class PredictFlows:
             toggle.style.description_width = "initial"
         button = w.Button(description="Reveal")
         feedback = w.HTML()
+        feedback.add_class("netpol-feedback")
         picture = w.Image(format="png", layout=w.Layout(display="none", max_width="100%"))
         picture.add_class("netpol-reveal-diagram")
 

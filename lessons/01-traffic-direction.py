@@ -26,6 +26,8 @@
 # - Name each connection of the application as ingress or egress, from one component's
 #   point of view.
 # - Explain why only the side that *starts* a connection decides its direction.
+#
+# Terms are recalled in the course's [glossary](../docs/glossary.md).
 
 # %%
 from lessonkit import diagrams, quiz, scenes
@@ -145,8 +147,9 @@ quiz.show("01-api-to-db-for-db")
 #
 # The autograder grades these by what your answer *does* (run in a terminal, in the
 # repository; `.venv/bin/npgrade list` shows every exercise, its points and its time).
-# Each task is in `autograder/exercises/ID.yaml` (`task:`); write your answer in a file and
-# grade it with `.venv/bin/npgrade ID answer.yaml`. Drills are timed, as in the exam:
+# Each task is in `autograder/exercises/ID.yaml` (`task:`), and `.venv/bin/npgrade show ID`
+# prints its cluster as `kubectl` would; write your answer in a file and grade it with
+# `.venv/bin/npgrade ID answer.yaml`. Drills are timed, as in the exam:
 # `.venv/bin/npgrade drill ID`.
 #
 # - `classify-direction`: ingress or egress, from one component's point of view.

@@ -27,6 +27,8 @@
 # - Explain that a connection needs an egress rule at its source and an ingress rule at
 #   its destination once both are locked down.
 # - Predict which step of a request fails when a given rule is missing.
+#
+# Terms are recalled in the course's [glossary](../docs/glossary.md).
 
 # %%
 # %matplotlib inline
@@ -116,8 +118,9 @@ quiz.show("02-without-rule-3")
 #
 # The autograder grades these by what your answer *does* (run in a terminal, in the
 # repository; `.venv/bin/npgrade list` shows every exercise, its points and its time).
-# Each task is in `autograder/exercises/ID.yaml` (`task:`); write your answer in a file and
-# grade it with `.venv/bin/npgrade ID answer.yaml`. Drills are timed, as in the exam:
+# Each task is in `autograder/exercises/ID.yaml` (`task:`), and `.venv/bin/npgrade show ID`
+# prints its cluster as `kubectl` would; write your answer in a file and grade it with
+# `.venv/bin/npgrade ID answer.yaml`. Drills are timed, as in the exam:
 # `.venv/bin/npgrade drill ID`.
 #
 # - `three-tier-rules`: list the rules the three-tier application needs.

@@ -27,6 +27,8 @@
 #   routes to configure.
 # - Recognise the default "all allow" behaviour and the unwanted web -> database path it
 #   leaves open.
+#
+# Terms are recalled in the course's [glossary](../docs/glossary.md).
 
 # %%
 # %matplotlib inline
@@ -59,8 +61,10 @@ quiz.show("03-pod-ips")
 # the `api` pod:
 #
 # - by its IP address (`10.244.2.20`),
-# - by a DNS name: a Service name such as `api` or `api.shop.svc.cluster.local` (a pod's
-#   own name resolves only when a headless Service gives it a DNS record),
+# - by a DNS name: a Service name such as `api` or `api.shop.svc.cluster.local` (a pod
+#   gets a name of its own only when it sets `hostname` and `subdomain` and a headless
+#   Service named like the subdomain selects it; a headless Service alone names no pod.
+#   StatefulSets set this up for their pods),
 # - through a **Service**, which forwards to the pods it selects.
 
 # %%
@@ -128,7 +132,7 @@ quiz.show("03-which-to-stop")
 # > ```bash
 # > kubectl get nodes -o wide                        # node IPs
 # > kubectl -n shop get pods -o wide --show-labels   # pod IPs and labels
-# > kubectl -n shop get svc,endpoints                # Service IPs and the pods behind them
+# > kubectl -n shop get svc,endpointslices           # Service IPs and the pods behind them
 # > # all allow: the web pod reaches the database directly (this should NOT be possible)
 # > kubectl -n shop exec web -- timeout 1 bash -c '</dev/tcp/db/3306' && echo "web -> db open"
 # > kubectl -n shop get networkpolicy                # "No resources found": nothing restricts
@@ -139,8 +143,9 @@ quiz.show("03-which-to-stop")
 #
 # The autograder grades these by what your answer *does* (run in a terminal, in the
 # repository; `.venv/bin/npgrade list` shows every exercise, its points and its time).
-# Each task is in `autograder/exercises/ID.yaml` (`task:`); write your answer in a file and
-# grade it with `.venv/bin/npgrade ID answer.yaml`. Drills are timed, as in the exam:
+# Each task is in `autograder/exercises/ID.yaml` (`task:`), and `.venv/bin/npgrade show ID`
+# prints its cluster as `kubectl` would; write your answer in a file and grade it with
+# `.venv/bin/npgrade ID answer.yaml`. Drills are timed, as in the exam:
 # `.venv/bin/npgrade drill ID`.
 #
 # - `predict-default-allow`: predict a cluster with no policies.

@@ -28,6 +28,9 @@
 # - Explain that policies add up: there are no deny rules, and order does not matter.
 # - Spot the classic mistakes: AND vs OR of selectors, the namespace scope of
 #   `podSelector`, empty selectors, and Service ports used instead of container ports.
+#
+# This lesson builds on lesson 04's egress rules and `namespaceSelector`; the
+# [glossary](../docs/glossary.md) recalls every term.
 
 # %%
 from lessonkit import diagrams, quiz, scenes
@@ -102,7 +105,10 @@ quiz.show("05-stop-web-to-api")
 # Once egress is locked down, a pod cannot even look up a name: `http://api` needs a DNS
 # query to kube-dns in `kube-system` first. Allow it explicitly, on **UDP 53 and TCP
 # 53** (DNS falls back to TCP for large answers), and only **to the kube-dns pods**, not
-# to any host on port 53.
+# to any host on port 53. The peer combines a `namespaceSelector` for `kube-system` with a
+# `podSelector` for `k8s-app: kube-dns` in one entry (section 5 explains why one entry).
+# One caveat: on a cluster with NodeLocal DNSCache, pods ask a cache on their own node,
+# which no label selects; lesson 07 shows the rule that adds.
 
 # %%
 quiz.show("05-dns-without-allow-dns")
@@ -114,7 +120,8 @@ quiz.show("05-best-dns-rule")
 # ## 5. Mistake: AND vs OR in `from`
 #
 # In `from` (and `to`), **each dash starts a new peer**, and peers are ORed. Two keys in
-# the *same* entry are ANDed. One dash too many turns "api pods in shop" into "any pod
+# the *same* entry are ANDed: a `namespaceSelector` (lesson 04) next to a `podSelector`
+# means "these pods, in those namespaces". One dash too many turns "api pods in shop" into "any pod
 # of shop, or api pods":
 
 # %%
@@ -229,11 +236,16 @@ quiz.challenge("05-write-lockdown", grade)
 #
 # The autograder grades these by what your answer *does* (run in a terminal, in the
 # repository; `.venv/bin/npgrade list` shows every exercise, its points and its time).
-# Each task is in `autograder/exercises/ID.yaml` (`task:`); write your answer in a file and
-# grade it with `.venv/bin/npgrade ID answer.yaml`. Drills are timed, as in the exam:
+# Each task is in `autograder/exercises/ID.yaml` (`task:`), and `.venv/bin/npgrade show ID`
+# prints its cluster as `kubectl` would; write your answer in a file and grade it with
+# `.venv/bin/npgrade ID answer.yaml`. Drills are timed, as in the exam:
 # `.venv/bin/npgrade drill ID`.
 #
 # - `three-tier-db`: only the api pods reach the database.
-# - `three-tier-lockdown`: the whole shop, egress and DNS included.
+# - `default-deny`: a default deny for a namespace.
 # - `cross-namespace`: namespaceSelector AND podSelector in one entry.
-# - Drill: `cka-default-deny-egress` (4 minutes).
+# - `three-tier-lockdown`: the whole shop, egress and DNS included.
+# - Drills, from easy to hard: `cka-label-to-fix`, `cka-same-namespace-only`,
+#   `cka-default-deny-egress`, `cka-deny-external-egress`, `cka-pick-least-permissive`,
+#   `cka-udp-port`, `cka-diagnose-blocks-all`, `cka-from-ingress-controller`,
+#   `cka-namespace-egress`, `cka-scheduler-egress`, `cka-two-namespace-lockdown`.

@@ -26,6 +26,8 @@
 # - Recognise what NetworkPolicy cannot do (deny rules, domain names, HTTP paths,
 #   logging) and that enforcement is not instantaneous.
 # - Fix a policy in YAML until the autograder passes it, as in a timed exam task.
+#
+# Terms are recalled in the [glossary](../docs/glossary.md).
 
 # %%
 # %matplotlib inline
@@ -62,8 +64,16 @@ quiz.show("08-kubelet-probe")
 # - **log** what it blocks or allows;
 # - set defaults for the **whole cluster** in one object: each policy is namespaced.
 #
-# Plugins add their own objects for these (CiliumNetworkPolicy with `toFQDNs`, Calico's
-# GlobalNetworkPolicy, the AdminNetworkPolicy API); they are not portable.
+# Plugins add their own objects for some of these (CiliumNetworkPolicy with `toFQDNs`,
+# Calico's GlobalNetworkPolicy); they are not portable from one plugin to another.
+#
+# For rules over the whole cluster, SIG Network also works on an upstream API, outside
+# Kubernetes itself: **ClusterNetworkPolicy** (`policy.networking.k8s.io/v1alpha2`,
+# network-policy-api v0.2.0). It replaced the earlier AdminNetworkPolicy and
+# BaselineAdminNetworkPolicy with one cluster-scoped object whose `tier` says whether it
+# is decided before NetworkPolicies (`Admin`) or only where they say nothing
+# (`Baseline`), with the actions Accept, Deny and Pass. It is an alpha CRD that you
+# install and that your plugin must implement; it is not part of the CKA.
 
 # %%
 quiz.show("08-what-policy-can-do")
@@ -107,7 +117,8 @@ quiz.challenge("08-drill-one-dash", grade)
 #
 # - A pod can always reach itself, and its node can always reach it (probes work).
 # - NetworkPolicy only allows; it has no deny, no domain names, no HTTP, no logging, and
-#   no cluster-wide object. Plugins' own policies fill some gaps, without portability.
+#   no cluster-wide object. Plugins' own policies fill some gaps, without portability;
+#   the upstream ClusterNetworkPolicy (alpha, not on the CKA) adds cluster-wide rules.
 # - Policies take effect shortly after `kubectl apply`; test with new connections.
 # - Under time pressure: read the task's goal as a list of allowed **and** denied
 #   connections, then check each one.
@@ -128,11 +139,17 @@ quiz.challenge("08-drill-one-dash", grade)
 #
 # The autograder grades these by what your answer *does* (run in a terminal, in the
 # repository; `.venv/bin/npgrade list` shows every exercise, its points and its time).
-# Each task is in `autograder/exercises/ID.yaml` (`task:`); write your answer in a file and
-# grade it with `.venv/bin/npgrade ID answer.yaml`. Drills are timed, as in the exam:
+# Each task is in `autograder/exercises/ID.yaml` (`task:`), and `.venv/bin/npgrade show ID`
+# prints its cluster as `kubectl` would; write your answer in a file and grade it with
+# `.venv/bin/npgrade ID answer.yaml`. Drills are timed, as in the exam:
 # `.venv/bin/npgrade drill ID`.
 #
 # - `fix-broken-policy` and `three-tier-db`: the two drills above, from a terminal.
-# - Every timed drill, as a mock exam: `cka-allow-monitoring`, `cka-block-metadata`,
-#   `cka-default-deny-egress`, `cka-internal-policy`, `cka-np-backend`,
-#   `cka-pick-least-permissive`, `cka-space1-egress`.
+# - Every timed drill, as a mock exam (`npgrade list` orders them from easy to hard):
+#   `cka-allow-monitoring`, `cka-namespace-expressions`, `cka-label-to-fix`,
+#   `cka-same-namespace-only`, `cka-default-deny-egress`, `cka-deny-external-egress`,
+#   `cka-pick-least-permissive`, `cka-udp-port`, `cka-diagnose-blocks-all`,
+#   `cka-from-ingress-controller`, `cka-namespace-egress`, `cka-scheduler-egress`,
+#   `cka-two-namespace-lockdown`, `cka-plugin-choice`, `cka-block-metadata`,
+#   `cka-endport-range`, `cka-named-port-scrape`, `cka-nodelocal-dns`,
+#   `cka-planner-egress`.

@@ -169,8 +169,8 @@ def _rules_lines(policy: NetworkPolicy, direction: PolicyType) -> list[str]:
 
 def describe_policy(policy: NetworkPolicy, *, annotations: Mapping[str, str] | None = None) -> str:
     """The text ``kubectl describe networkpolicy`` prints for ``policy`` (without
-    ``Created on``), ending with a newline.  ``annotations`` are shown when given (the
-    model does not carry them).
+    ``Created on``), ending with a newline.  The annotations shown are the policy's own
+    (``metadata.annotations``) unless ``annotations`` is given.
 
     >>> print(describe_policy(NetworkPolicy("deny-all", "x")), end="")
     Name:         deny-all
@@ -186,7 +186,8 @@ def describe_policy(policy: NetworkPolicy, *, annotations: Mapping[str, str] | N
     """
     header = [("Name:", policy.name), ("Namespace:", policy.namespace)]
     header += _labels_rows("Labels", dict(policy.labels))
-    header += _annotations_rows(annotations or {})
+    shown = dict(policy.annotations) if annotations is None else annotations
+    header += _annotations_rows(shown)
     lines = _tabbed(header)
     lines.append("Spec:")
     if policy.pod_selector.is_empty:

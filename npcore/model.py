@@ -189,6 +189,7 @@ class NetworkPolicy:
     egress: tuple[NetworkPolicyEgressRule, ...] | None = None
     policy_types: tuple[PolicyType, ...] | None = None
     labels: tuple[tuple[str, str], ...] = ()
+    annotations: tuple[tuple[str, str], ...] = ()  # metadata.annotations, sorted by key
 
     @property
     def key(self) -> str:

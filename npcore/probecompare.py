@@ -16,6 +16,9 @@ a single document.  Rules of the comparison:
   one denied cell, the cluster's network plugin does not enforce NetworkPolicy (Flannel
   alone, kind before v0.24, a policy controller that is not running): the comparison
   says so instead of blaming each cell.
+* **Probe failed**: when no observed cell is allowed, not even a pod to itself (which
+  npcore always expects), the probe did not run: pods not running, the image not
+  pulled, or ``kubectl exec`` refused.  The comparison says so.
 """
 
 from __future__ import annotations
@@ -98,6 +101,7 @@ class Comparison:
     differences: tuple[Difference, ...]
     not_enforced: bool
     cni: str | None
+    probe_failed: bool = False
 
     @property
     def agrees(self) -> bool:
@@ -190,8 +194,9 @@ def compare(
                 if want != got:
                     differences.append(Difference(exp.port, exp.protocol, src, dst, want, got))
     not_enforced = bool(differences) and denied_expected > 0 and allowed_observed == cells
+    probe_failed = bool(differences) and allowed_observed == 0
     cni = expected[0].cni if expected else None
-    return Comparison(cells, tuple(differences), not_enforced, cni)
+    return Comparison(cells, tuple(differences), not_enforced, cni, probe_failed)
 
 
 def comparison_text(comparison: Comparison) -> str:
@@ -210,6 +215,13 @@ def comparison_text(comparison: Comparison) -> str:
             "and kind before v0.24 behave so; install a plugin that enforces policies "
             "(Calico, Cilium, Antrea, kube-router, or kind v0.24+), or compare with the "
             "prediction of `npcore matrix ... --cni flannel`."
+        )
+    if comparison.probe_failed:
+        lines.append(
+            "No connection succeeded, not even from a pod to itself, which no policy can "
+            "block: the probe itself failed. Check that the pods run (kubectl get pods -A; "
+            "the agnhost image must be pullable) and that kubectl exec works, then run "
+            "run.sh again."
         )
     for expected in (True, False):
         group = [d for d in comparison.differences if d.expected is expected]

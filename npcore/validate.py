@@ -55,6 +55,7 @@ __all__ = [
     "parse_cidr",
     "policy_type_error",
     "protocol_error",
+    "validate_annotations",
     "validate_ip_block",
     "validate_label_selector",
     "validate_labels",
@@ -213,6 +214,35 @@ def validate_labels(labels: Iterable[tuple[str, str]], path: str) -> list[FieldE
     for key, value in labels:
         errs.extend(FieldError.invalid(path, key, m) for m in is_qualified_name(key))
         errs.extend(FieldError.invalid(path, value, m) for m in is_valid_label_value(value))
+    return errs
+
+
+# apimachinery ``TotalAnnotationSizeLimitB``: keys and values of all annotations together.
+TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024
+
+
+def validate_annotations(annotations: Iterable[tuple[str, str]], path: str) -> list[FieldError]:
+    """``ValidateAnnotations``: every key, lower-cased, is a qualified name (an optional DNS
+    subdomain prefix and ``/``, then a name of at most 63 characters), and the keys and
+    values together take at most 256 KiB (``TotalAnnotationSizeLimitB``, counted in UTF-8
+    bytes).  Values are free text.
+
+    >>> validate_annotations([("team", "x"), ("example.com/owner", "y")], "metadata.annotations")
+    []
+    >>> str(validate_annotations([("k", "v" * 262144)], "metadata.annotations")[0])
+    'metadata.annotations: Too long: may not be more than 262144 bytes'
+    """
+    errs: list[FieldError] = []
+    total = 0
+    for key, value in annotations:
+        errs.extend(FieldError.invalid(path, key, m) for m in is_qualified_name(key.lower()))
+        total += len(key.encode()) + len(value.encode())
+    if total > TOTAL_ANNOTATION_SIZE_LIMIT:
+        errs.append(
+            FieldError.too_long(
+                path, "", f"may not be more than {TOTAL_ANNOTATION_SIZE_LIMIT} bytes"
+            )
+        )
     return errs
 
 
@@ -418,7 +448,8 @@ def validate_network_policy_spec(policy: NetworkPolicy, path: str = "spec") -> l
 
 
 def validate_object_meta(policy: NetworkPolicy, path: str = "metadata") -> list[FieldError]:
-    """``ValidateObjectMeta`` with ``NameIsDNSSubdomain``: name, namespace and labels."""
+    """``ValidateObjectMeta`` with ``NameIsDNSSubdomain``: name, namespace, labels and
+    annotations."""
     errs: list[FieldError] = []
     if not policy.name:
         errs.append(FieldError.required(f"{path}.name", "name or generateName is required"))
@@ -435,6 +466,7 @@ def validate_object_meta(policy: NetworkPolicy, path: str = "metadata") -> list[
             for m in is_dns1123_label(policy.namespace)
         )
     errs.extend(validate_labels(policy.labels, f"{path}.labels"))
+    errs.extend(validate_annotations(policy.annotations, f"{path}.annotations"))
     return errs
 
 

@@ -7,7 +7,8 @@
   temporary directory, and the app object exposed in the page
   (``window.jupyterapp``) so the test can run JupyterLab commands instead of clicking
   through menus.  It waits until ``/api/status`` answers, and stops the server (and
-  only it) when the ``with`` block ends.
+  only it) when the ``with`` block ends.  ``env`` adds environment variables (the
+  learner's ``JUPYTER_CONFIG_DIR``, for example).
 """
 
 from __future__ import annotations
@@ -56,8 +57,16 @@ def jupyter_executable() -> str:
 class JupyterLab:
     """``with JupyterLab(root, tmp) as lab:`` a running server; ``lab.url(path)``."""
 
-    def __init__(self, root_dir: Path, work_dir: Path, *, startup_timeout: float = 90) -> None:
+    def __init__(
+        self,
+        root_dir: Path,
+        work_dir: Path,
+        *,
+        startup_timeout: float = 90,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.root_dir = root_dir
+        self.extra_env = dict(env or {})
         self.work_dir = work_dir
         self.port = free_port()
         self.token = secrets.token_hex(16)
@@ -107,6 +116,7 @@ class JupyterLab:
         if os.geteuid() == 0:  # containers and CI runners often run as root
             command.append("--allow-root")
         env = dict(os.environ)
+        env.update(self.extra_env)
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             command,

@@ -113,3 +113,147 @@ def test_enforcement_lesson_switches_to_flannel(tmp_path):
             page.screenshot(path=str(OUTPUT / "lesson-06.png"))
         finally:
             browser.close()
+
+
+# --- the learner's workspace, self-checks and a "write it" challenge -----------------------
+
+LEARNER_LESSON = "04-the-networkpolicy-object.ipynb"
+
+
+def _git_status() -> str | None:
+    git = shutil.which("git")
+    if git is None or not (REPO / ".git").exists():
+        return None
+    return subprocess.run(
+        [git, "status", "--porcelain"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def _wait_for_kernel(page) -> None:
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        " && window.jupyterapp.shell.currentWidget.sessionContext"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+        ".connectionStatus === 'connected'",
+        timeout=TIMEOUT_MS,
+    )
+
+
+def _passing_answer(exercise: str) -> str:
+    import yaml
+
+    definition = REPO / "autograder" / "exercises" / f"{exercise}.yaml"
+    data = yaml.safe_load(definition.read_text(encoding="utf-8"))
+    return next(e["answer"] for e in data["examples"] if e["passes"] is True)
+
+
+def test_learner_studies_a_lesson_in_the_workspace_and_the_repository_stays_clean(tmp_path):
+    """`make lab`'s set-up, in a real browser: the learner's config (no nbgrader, no news),
+    a workspace copy of lesson 04; a self-check answered wrongly then rightly, a
+    predict-then-reveal that draws nothing before the learner commits, a "write it"
+    challenge graded by the autograder (feedback cleared by an edit); Run All and Save;
+    then `git status --porcelain` is what it was before."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from lessonkit import bank, workspace
+
+    before = _git_status()
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    space = REPO / "test-output" / "workspace"
+    shutil.rmtree(space, ignore_errors=True)
+    workspace.init(space, out=__import__("io").StringIO())
+    env = {"JUPYTER_CONFIG_DIR": str(REPO / "jupyter" / "learner")}
+    predict = bank.get("04-predict-db-policy")
+
+    with bh.JupyterLab(space, tmp_path, env=env) as lab, sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=bh.chromium_path(), headless=True, args=bh.CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(lab.url(f"lab/tree/{LEARNER_LESSON}"))
+            _wait_for_kernel(page)
+            # the learner's JupyterLab: no nbgrader menu or Validate button, no news
+            expect(page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader")).to_have_count(0)
+            expect(page.locator(".jp-Toolbar", has_text="Validate")).to_have_count(0)
+            # each lesson once in the file browser (no .py twin)
+            listing = page.locator(".jp-DirListing-itemName")
+            expect(listing.filter(has_text="04-the-networkpolicy-object")).to_have_count(1)
+            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+            # 1. a self-check, answered wrongly, then rightly
+            check = page.locator(".netpol-self-check", has_text="Which pods can it select?")
+            expect(check).to_be_visible(timeout=TIMEOUT_MS)
+            check.scroll_into_view_if_needed()
+            assert "the namespace shop" not in "".join(_cell_sources(space))  # no answer shown
+            check.get_by_text("pods of any namespace", exact=True).click()
+            check.get_by_role("button", name="Check").click()
+            expect(check.locator(".netpol-feedback")).to_contain_text("Not quite")
+            check.screenshot(path=str(OUTPUT / "self-check-wrong.png"))
+            check.get_by_text("pods of the namespace shop", exact=True).click()
+            check.get_by_role("button", name="Check").click()
+            expect(check.locator(".netpol-feedback")).to_contain_text("Correct")
+            check.screenshot(path=str(OUTPUT / "self-check-right.png"))
+
+            # 2. predict then reveal: the diagram appears only after the prediction
+            reveal = page.locator(".netpol-predict-flows").first
+            reveal.scroll_into_view_if_needed()
+            picture = reveal.locator("img.netpol-reveal-diagram")
+            expect(picture).to_be_hidden()
+            reveal.get_by_role("button", name="Reveal").click()
+            expect(reveal.locator(".netpol-feedback")).to_contain_text("Predict every")
+            expect(picture).to_be_hidden()
+            rows = reveal.locator(".widget-toggle-buttons")
+            for i, answer in enumerate(predict.answers):
+                rows.nth(i).get_by_role("button", name=answer, exact=True).click()
+            reveal.get_by_role("button", name="Reveal").click()
+            expect(reveal.locator(".netpol-feedback")).to_contain_text("All 4 predictions hold")
+            expect(picture).to_be_visible()
+            expect(picture).to_have_attribute("src", _BLOB)
+            reveal.screenshot(path=str(OUTPUT / "predict-then-reveal.png"))
+
+            # 3. write it: graded by the autograder, feedback cleared by an edit
+            write = page.locator(".netpol-write-it").first
+            write.scroll_into_view_if_needed()
+            write.get_by_role("button", name="Check").click()
+            feedback = write.locator(".netpol-grade-feedback")
+            expect(feedback).to_contain_text("not passed")
+            editor = write.locator(".netpol-yaml-editor textarea")
+            image = write.locator("img.netpol-diagram")
+            src_before = image.get_attribute("src")
+            editor.fill(_passing_answer("three-tier-db"))
+            expect(feedback).to_have_text("")
+            expect(image).not_to_have_attribute("src", src_before)  # the flows changed
+            write.get_by_role("button", name="Check").click()
+            expect(feedback).to_contain_text("passed")
+            expect(feedback).not_to_contain_text("not passed")
+            write.screenshot(path=str(OUTPUT / "write-it.png"))
+
+            page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
+            page.wait_for_function(
+                "() => !window.jupyterapp.shell.currentWidget.context.model.dirty",
+                timeout=TIMEOUT_MS,
+            )
+            page.screenshot(path=str(OUTPUT / "lesson-04-workspace.png"))
+        finally:
+            browser.close()
+
+    saved = nbformat_read(space / LEARNER_LESSON)
+    assert any(cell.get("outputs") for cell in saved.cells if cell.cell_type == "code")
+    assert not list(space.glob("*.py")), "saving must not write a jupytext twin"
+    after = _git_status()
+    if before is not None:
+        assert after == before, f"studying changed the repository:\n{after}"
+
+
+def nbformat_read(path: Path):
+    import nbformat
+
+    return nbformat.read(path, as_version=4)
+
+
+def _cell_sources(space: Path) -> list[str]:
+    return [c.source for c in nbformat_read(space / LEARNER_LESSON).cells]

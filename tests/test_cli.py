@@ -624,3 +624,28 @@ def test_draw_dispatches_to_lessonkit(tmp_path, capsys):
     assert status == 0
     assert out.read_text().lstrip().startswith(("<?xml", "<svg"))
     assert "CNI: calico" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("port", "protocol", "expected"),
+    [
+        pytest.param(53, "UDP", {"x/dns", "x/any"}, id="the declared port and protocol"),
+        pytest.param(53, "TCP", {"x/any"}, id="former copy: right number, wrong protocol"),
+        pytest.param("dns", "udp", {"x/dns", "x/any"}, id="a name, its protocol"),
+        pytest.param("dns", "TCP", {"x/any"}, id="former copy: a name, wrong protocol"),
+        pytest.param(80, "TCP", {"x/any"}, id="an undeclared port: only the pod without ports"),
+    ],
+)
+def test_npcore_draw_pairs_only_reach_listening_pods(
+    port: int | str, protocol: str, expected: set[str]
+) -> None:
+    """npcore draw without --flow draws every pair on --port, leaving out destination
+    pods that declare ports but not this one (Cluster.listening, resolve_port)."""
+    from lessonkit.cli import all_pairs
+    from npcore.cluster import Cluster, ContainerPort, Pod
+    from npcore.model import Protocol
+
+    dns = Pod("x", "dns", ports=(ContainerPort(53, Protocol.UDP, "dns"),))
+    cluster = Cluster.build(pods=[dns, Pod("x", "any"), Pod("x", "client")])
+    reached = {f.dst for f in all_pairs(cluster, port, protocol) if f.src == "x/client"}
+    assert reached == expected

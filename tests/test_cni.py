@@ -13,6 +13,8 @@ Capabilities and their sources are in ``npcore/cni.py``'s module docstring:
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from strategies import clusters
 
 from npcore.cli import main
 from npcore.cli.sources import load_cluster
@@ -279,3 +281,24 @@ def test_cli_endport_on_old_cilium(capsys: pytest.CaptureFixture[str]) -> None:
 def test_fixture_files_load() -> None:
     assert len(load_cluster(METADATA_FILE).pods) == 3
     assert len(load_cluster(ENDPORT_FILE).policies) == 1
+
+
+# --- invariants over random clusters ---------------------------------------------------------
+
+WEAKER = ("cilium", "cilium-1.15", "weave-net")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(clusters())
+def test_a_missing_capability_only_ever_removes_connections(cluster: Cluster) -> None:
+    """Plugins that match fewer peers or fewer ports isolate the same pods, so every
+    connection they allow the specification allows too; Calico is the specification."""
+    spec = connectivity_map(cluster.with_cni("spec"))
+    assert connectivity_map(cluster.with_cni("calico")).to_dict() == spec.to_dict() | {
+        "cni": "calico"
+    }
+    for name in WEAKER:
+        weaker = connectivity_map(cluster.with_cni(name))
+        for src in spec.peers:
+            for dst in spec.peers:
+                assert weaker.ports(src, dst).difference(spec.ports(src, dst)).is_empty

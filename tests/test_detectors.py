@@ -319,20 +319,22 @@ ingress:
     # peers-and-ports-merged
     pytest.param(
         "peers-and-ports-merged",
-        "cka-np-backend",
+        "cka-planner-egress",
         policy(
-            "project-snake",
-            "np-backend",
+            "harbor",
+            "planner-out",
             """
-podSelector: {matchLabels: {app: backend}}
+podSelector: {matchLabels: {component: planner}}
 policyTypes: [Egress]
 egress:
-  - to: [{podSelector: {matchLabels: {app: db1}}}, {podSelector: {matchLabels: {app: db2}}}]
-    ports: [{port: 1111}, {port: 2222}]
+  - to:
+      - podSelector: {matchLabels: {component: ledger}}
+      - podSelector: {matchLabels: {component: cache}}
+    ports: [{port: 5432}, {port: 6379}]
 """,
         ),
         [
-            "project-snake/np-backend egress[0] lists 2 peers and 2 ports in one rule, so "
+            "harbor/planner-out egress[0] lists 2 peers and 2 ports in one rule, so "
             "every peer is allowed on every port"
         ],
         id="peers-and-ports-merged: fires",
@@ -481,3 +483,58 @@ def test_detect_is_sorted_and_silent_without_a_diff() -> None:
     found = detect(noisy)
     assert found == sorted(found, key=lambda m: (m.id, m.detail))
     assert [m.id for m in found] == ["empty-pod-selector"]
+
+
+# --- silent next to the mistake: a correct policy of the detector's shape, a mistake elsewhere
+
+NO_TCP_53 = LOCKDOWN_REFERENCE.replace("        - {protocol: TCP, port: 53}\n", "", 1)
+IPBLOCK_REFERENCE = load_exercise("ipblock-except").reference
+NO_DB_RULE = IPBLOCK_REFERENCE.replace(
+    "    - to: [{podSelector: {matchLabels: {app: db}}}]\n"
+    "      ports: [{protocol: TCP, port: 5432}]\n",
+    "",
+)
+MERGED_DNS = NO_TCP_53.replace(
+    "          podSelector: {matchLabels: {k8s-app: kube-dns}}\n",
+    "          podSelector: {matchLabels: {k8s-app: kube-dns}}\n"
+    "        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}\n"
+    "          podSelector:\n"
+    "            matchExpressions: [{key: k8s-app, operator: In, values: [kube-dns]}]\n",
+)
+NAMED_PORT = NO_TCP_53.replace("      ports: [{port: 8080}]\n", "      ports: [{port: http}]\n", 1)
+NO_POLICY_TYPES = NO_TCP_53.replace(
+    "  podSelector: {matchLabels: {role: db}}\n  policyTypes: [Ingress]\n",
+    "  podSelector: {matchLabels: {role: db}}\n",
+)
+
+ALONGSIDE = [
+    pytest.param(
+        "three-tier-lockdown", NO_TCP_53, detector, id=f"{detector}: lockdown without TCP 53"
+    )
+    for detector in sorted(set(DETECTORS) - {"dns-udp-and-tcp"})
+] + [
+    pytest.param("three-tier-lockdown", MERGED_DNS, "peers-and-ports-merged", id="two DNS peers"),
+    pytest.param("three-tier-lockdown", NAMED_PORT, "named-port-undefined", id="port by name"),
+    pytest.param("three-tier-lockdown", NO_POLICY_TYPES, "policy-types-omitted", id="no types"),
+    pytest.param("ipblock-except", NO_DB_RULE, "pod-ip-in-ipblock", id="ipBlock, db rule lost"),
+    pytest.param("ipblock-except", NO_DB_RULE, "peers-and-ports-merged", id="DNS, db rule lost"),
+]
+
+
+@pytest.mark.parametrize(("exercise", "answer", "detector"), ALONGSIDE)
+def test_a_correct_policy_next_to_the_mistake_is_not_blamed(
+    exercise: str, answer: str, detector: str
+) -> None:
+    ctx = context(exercise, answer)
+    assert ctx.diffs, "the mistake must change something"
+    assert DETECTORS[detector](ctx) == []
+
+
+def test_the_mistake_itself_is_still_named() -> None:
+    assert [m.id for m in detect(context("three-tier-lockdown", NO_TCP_53))] == ["dns-udp-and-tcp"]
+
+
+def test_the_variants_above_differ_from_what_they_start_from() -> None:
+    assert NO_TCP_53 != LOCKDOWN_REFERENCE
+    assert NO_DB_RULE != IPBLOCK_REFERENCE
+    assert len({NO_TCP_53, MERGED_DNS, NAMED_PORT, NO_POLICY_TYPES}) == 4

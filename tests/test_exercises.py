@@ -11,9 +11,10 @@ import pytest
 import yaml
 
 from autograder.catalog import EXERCISES_DIR, check_definition, list_exercises, load, load_exercise
-from autograder.definition import SCHEMA, ExerciseError, parse_exercise, parse_flow
+from autograder.definition import SCHEMA, ExerciseError, parse_exercise
 from autograder.grade import grade, grade_exercise
 from autograder.loaded import load_definition
+from npcore.flows import Flow
 
 EXERCISES = list_exercises()
 IDS = [e.id for e in EXERCISES]
@@ -134,7 +135,7 @@ def test_definition_with_unknown_peer_is_refused() -> None:
     ],
 )
 def test_parse_flow(text: str, expected: str) -> None:
-    assert str(parse_flow(text)) == expected
+    assert str(Flow.parse(text)) == expected
 
 
 @pytest.mark.parametrize(
@@ -147,7 +148,7 @@ def test_parse_flow(text: str, expected: str) -> None:
 )
 def test_parse_flow_errors(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
-        parse_flow(text)
+        Flow.parse(text)
 
 
 README = (Path(__file__).resolve().parents[1] / "exercises" / "README.md").read_text("utf-8")
@@ -185,3 +186,19 @@ def test_definition_with_undefined_named_port_is_refused() -> None:
         "requirements.denied: shop/web -> shop/db TCP postgres: shop/db defines no TCP port "
         "named 'postgres'"
     ]
+
+
+def test_an_instructor_folder_replaces_the_package_exercises(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autograder.catalog import exercises_dir
+
+    source = (EXERCISES_DIR / "three-tier-db.yaml").read_text(encoding="utf-8")
+    (tmp_path / "three-tier-db.yaml").write_text(
+        source.replace("title: ", "title: Our own ", 1), encoding="utf-8"
+    )
+    monkeypatch.setenv("NETPOL_EXERCISES", str(tmp_path))
+    assert exercises_dir() == tmp_path
+    assert [e.id for e in list_exercises()] == ["three-tier-db"]
+    assert load_exercise("three-tier-db").title.startswith("Our own ")
+    assert grade("three-tier-db", load_exercise("three-tier-db").reference).passed

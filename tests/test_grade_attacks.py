@@ -254,14 +254,17 @@ ingress:
 @pytest.mark.parametrize("guess", ["selects no pod", "deny everything"])
 def test_blind_guesses_earn_at_most_a_third(exercise_id: str, guess: str) -> None:
     exercise = load(exercise_id).definition
-    namespace = exercise.constraints.namespace or load(exercise_id).reference[0].namespace
+    # The same guess in every namespace the task's policies go to (a task may span two).
+    reference = load(exercise_id).reference
+    namespaces = (exercise.constraints.namespace,) if exercise.constraints.namespace else None
+    namespaces = namespaces or tuple(dict.fromkeys(p.namespace for p in reference))
     name = exercise.constraints.name or "guess"
     spec = (
         "podSelector: {matchLabels: {nothing: here}}"
         if guess == "selects no pod"
         else "podSelector: {}\npolicyTypes: [Ingress, Egress]"
     )
-    result = grade(exercise_id, manifest(namespace, name, spec))
+    result = grade(exercise_id, "---\n".join(manifest(ns, name, spec) for ns in namespaces))
     if result.passed:  # a task whose answer is a deny-all
         assert guess == "deny everything"
         assert all(not p.ingress and not p.egress for p in load(exercise_id).reference)
@@ -397,22 +400,21 @@ def test_dns_without_the_kube_dns_restriction_passes_where_the_task_allows_it() 
     assert result.passed, result.text()
 
 
-def test_dns_restricted_to_kube_dns_passes_where_the_task_says_any_destination() -> None:
-    answer = manifest(
-        "space1",
-        "np",
-        """
-podSelector: {}
-policyTypes: [Egress]
-egress:
-  - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: space2}}}]
+def test_the_namespace_egress_drill_grades_the_one_dns_form_its_task_names() -> None:
+    # cka-namespace-egress (the course's rewrite of the copied cka-space1-egress) asks for
+    # DNS to the kube-dns pods only, and says so: that form passes, DNS anywhere fails.
+    assert "one form of DNS rule" in load("cka-namespace-egress").definition.task
+    beacon = "  - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: beacon}}}]\n"
+    restricted = """
   - to:
       - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
         podSelector: {matchLabels: {k8s-app: kube-dns}}
     ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]
-""",
-    )
-    assert grade("cka-space1-egress", answer).passed
+"""
+    head = "podSelector: {}\npolicyTypes: [Egress]\negress:\n" + beacon
+    assert grade("cka-namespace-egress", manifest("atlas", "atlas-out", head + restricted)).passed
+    anywhere = manifest("atlas", "atlas-out", head + UNRESTRICTED_DNS.replace("    -", "  -"))
+    assert not grade("cka-namespace-egress", anywhere).passed
 
 
 def test_a_task_that_wants_one_form_says_so_and_grades_it() -> None:
@@ -524,3 +526,18 @@ def test_echoed_text_cannot_add_a_line() -> None:
     assert all("\n" not in line for line in result.feedback)
     assert result.text().count("\n") == len(result.feedback)
     assert not any(line.startswith("three-tier-db: passed") for line in result.text().splitlines())
+
+
+def test_a_named_port_where_the_task_gives_the_number_passes() -> None:
+    reference = load("three-tier-lockdown").definition.reference
+    named = reference.replace("ports: [{port: 8080}]", "ports: [{port: http}]")
+    assert named.count("port: http") == 2
+    assert grade("three-tier-lockdown", named).passed
+
+
+def test_how_groups_combine_is_documented() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "exercises" / "README.md").read_text("utf-8")
+    assert "at most a third of the" in readme
+    assert "The groups add up" in readme

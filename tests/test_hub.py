@@ -12,9 +12,11 @@ The flow, as docs/classroom.md describes it:
    instructor tool, fetches the assignment from the Assignments tab, writes an answer in
    the notebook, saves it and submits it from the Assignments tab;
 3. learner two fetches and submits from a terminal (``nbgrader fetch_assignment/submit``),
-   and can read neither learner one's home nor the exchange's inbound folder;
-4. the instructor logs in and has the formgrader; from a terminal they collect, autograde
-   with the sandbox, generate and release the feedback;
+   can read neither learner one's home nor the exchange's inbound folder, and then hands
+   in the reference answer in learner one's name (a renamed copy of their own hand-in);
+4. the instructor logs in and has the formgrader; from a terminal they run
+   ``netpol-grade`` (deploy/grade.sh): the safe collect refuses the forged hand-in, the
+   sandbox grades, feedback is generated and released, grades are exported;
 5. learner one fetches the feedback from the Assignments tab and reads, in the browser,
    the flow-by-flow sentences of the grader.
 
@@ -28,6 +30,7 @@ import csv
 import json
 import os
 import pwd
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -50,8 +53,10 @@ pytestmark = [
 
 ASSIGNMENT = "ps2-three-tier"
 EXERCISE = "three-tier-db"
-INSTRUCTOR = "nplt-teacher"
-LEARNER, LEARNER2 = "nplt-ana", "nplt-ben"
+# Names of this run only (two runs on one machine never touch each other's users).
+RUN = secrets.token_hex(2)
+INSTRUCTOR = f"nplt{RUN}-teacher"
+LEARNER, LEARNER2 = f"nplt{RUN}-ana", f"nplt{RUN}-ben"
 PARTIAL = """\
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -67,14 +72,15 @@ SCREENSHOTS = ROOT / "test-output" / "hub"
 
 @pytest.fixture(scope="module")
 def classroom() -> Iterator[tuple[demo.Classroom, demo.Hub]]:
-    environment = demo.ensure_environment()
-    room = demo.create_classroom(environment, [INSTRUCTOR], [LEARNER, LEARNER2])
-    try:
-        demo.release(room, INSTRUCTOR, [ASSIGNMENT])
-        with demo.Hub(room, expose_app=True) as hub:
-            yield room, hub
-    finally:
-        demo.remove_classroom(room)
+    with demo.environment_in_use() as environment:
+        demo.remove_stale_users()
+        room = demo.create_classroom(environment, [INSTRUCTOR], [LEARNER, LEARNER2])
+        try:
+            demo.release(room, INSTRUCTOR, [ASSIGNMENT])
+            with demo.Hub(room, expose_app=True) as hub:
+                yield room, hub
+        finally:
+            demo.remove_classroom(room)
 
 
 def login(context: Any, hub: demo.Hub, user: str, password: str) -> Any:
@@ -87,7 +93,7 @@ def login(context: Any, hub: demo.Hub, user: str, password: str) -> Any:
     page.wait_for_url(f"**/user/{user}/**", timeout=60_000)
     page.goto(f"{hub.url}/user/{user}/lab", timeout=60_000)
     page.wait_for_function("window.jupyterapp && window.jupyterapp.started", timeout=60_000)
-    page.evaluate("() => window.jupyterapp.started")
+    page.evaluate("() => Promise.all([window.jupyterapp.started, window.jupyterapp.restored])")
     return page
 
 
@@ -183,6 +189,15 @@ def test_classroom_release_fetch_submit_grade_feedback(
             peek = room.run_as(LEARNER2, ["ls", inbound])
             assert peek.returncode != 0 and "Permission denied" in peek.stderr
 
+            # learner two then hands in the reference answer in learner one's name (a copy
+            # of their own hand-in, renamed): the safe collect must refuse it
+            own = next(inbound_entries(room, LEARNER2))
+            forged = inbound / own.name.replace(f"{LEARNER2}+", f"{LEARNER}+", 1).replace(
+                own.name.rsplit("+", 1)[1], "forged"
+            )
+            planted = room.run_as(LEARNER2, ["cp", "-r", own, forged])
+            assert planted.returncode == 0, planted.stderr
+
             # the instructor has the formgrader
             teacher_ctx = browser.new_context()
             tpage = login(teacher_ctx, hub, INSTRUCTOR, room.passwords[INSTRUCTOR])
@@ -195,7 +210,10 @@ def test_classroom_release_fetch_submit_grade_feedback(
             # the instructor's grading round, deploy/grade.sh (what the Kubernetes Job runs):
             # collect, sandboxed autograde, feedback generated and released, CSV export
             graded = room.run_as(INSTRUCTOR, [room.grade_script, ASSIGNMENT], cwd=course)
-            assert graded.returncode == 0, graded.stdout[-3000:] + graded.stderr[-3000:]
+            # status 1: the round ran, and one hand-in was refused
+            assert graded.returncode == 1, graded.stdout[-3000:] + graded.stderr[-3000:]
+            assert f"REFUSED {forged.name}" in graded.stdout, graded.stdout
+            assert "ATTENTION: collect refused" in graded.stdout
             for learner in (LEARNER, LEARNER2):
                 assert (
                     course / "submitted" / learner / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
@@ -203,8 +221,6 @@ def test_classroom_release_fetch_submit_grade_feedback(
             partial = grade(EXERCISE, PARTIAL)
             full = grade(EXERCISE, reference)
             assert 0 < partial.score < partial.max_score and full.score == full.max_score
-            assert f"{LEARNER}: {partial.score:g} /" in graded.stdout, graded.stdout
-            assert f"{LEARNER2}: {full.score:g} /" in graded.stdout, graded.stdout
             with (course / f"grades-{ASSIGNMENT}.csv").open(encoding="utf-8") as fh:
                 rows = {r["student_id"]: float(r["score"]) for r in csv.DictReader(fh)}
             assert rows[LEARNER] == partial.score and rows[LEARNER2] == full.score
@@ -235,6 +251,12 @@ def test_classroom_release_fetch_submit_grade_feedback(
             assert not list((room.home(LEARNER) / ASSIGNMENT / "feedback").glob(f"*/{LEARNER2}*"))
         finally:
             browser.close()
+
+
+def inbound_entries(room: demo.Classroom, student: str) -> Iterator[Path]:
+    """The exchange's inbound folders named for ``student`` (listed as root)."""
+    inbound = room.exchange / demo.COURSE_ID / "inbound"
+    return iter(sorted(p for p in inbound.iterdir() if p.name.startswith(f"{student}+")))
 
 
 def room_uid(user: str) -> int:

@@ -139,10 +139,13 @@ def test_the_explorer_cell_of_lesson_06() -> None:
     """The browser test switches the CNI of this explorer: a cell of its own, last expr."""
     nb = _read(ROOT / "lessons/06-enforcement-and-cnis.ipynb")
     cells = [c for c in nb.cells if c.cell_type == "code" and "FlowExplorer(" in c.source]
-    assert len(cells) == 1
-    source = cells[0].source
-    assert source.startswith("FlowExplorer(")
-    assert source.rstrip().endswith(")") and "=" not in source.splitlines()[0]
+    # the browser test switches the first (the locked-down shop); section 7 has a second
+    # (the metadata-blocking ipBlock on Calico and Cilium)
+    assert len(cells) == 2 and "three_tier(lockdown=True)" in cells[0].source
+    for cell in cells:
+        source = cell.source
+        assert source.startswith("FlowExplorer(")
+        assert source.rstrip().endswith(")") and "=" not in source.splitlines()[0]
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=ids)

@@ -6,7 +6,8 @@ Recorded observations in ``tests/data/probe/`` (written by ``run.sh`` through th
 stand-in, for the scenario ``tests/data/cli/cluster.yaml`` + ``policies.yaml``):
 ``observed-agree.json`` (the cluster does what npcore predicts), ``observed-differ.json``
 (``db-from-api`` not applied: the API pods cannot reach the database on 3306),
-``observed-all-allowed.json`` (a plugin that does not enforce policies) and
+``observed-all-allowed.json`` (a plugin that does not enforce policies),
+``observed-none.json`` (nothing connected: the probe itself failed) and
 ``observed-truncated.json`` (run.sh interrupted mid-write).
 """
 
@@ -257,6 +258,17 @@ def test_recorded_everything_allowed_means_not_enforced(
     assert lines[0] == "DIFFER: 32 of 48 cells are not as npcore predicted."
     assert "this cluster's network plugin does not enforce NetworkPolicy" in lines[1]
     assert sum(line.startswith("- ") for line in lines) == 32
+
+
+def test_recorded_nothing_connected_means_the_probe_failed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, out, _ = _compare(capsys, "observed-none.json")
+    assert status == 1
+    lines = out.splitlines()
+    assert lines[0] == "DIFFER: 16 of 48 cells are not as npcore predicted."
+    assert lines[1].startswith("No connection succeeded, not even from a pod to itself")
+    assert "does not enforce" not in out
 
 
 def test_recorded_truncated_is_unusable(capsys: pytest.CaptureFixture[str]) -> None:

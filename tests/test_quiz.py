@@ -664,9 +664,9 @@ def test_challenge_world_is_the_exercise_scenario_and_grading_is_npgrade(key):
     from lessonkit.challenges import CHALLENGES, challenge
 
     grade_module = importlib.import_module("autograder.grade")
-    exercise_module = importlib.import_module("autograder.exercise")
+    catalog = importlib.import_module("autograder.catalog")
     item = CHALLENGES[key]
-    scenario = grade_module.scenario_cluster(exercise_module.load_exercise(item.exercise))
+    scenario = catalog.load(item.exercise).scenario
     theirs = {p.key: (dict(p.labels), p.ports) for p in scenario.pods}
     world = item.world()
     for pod in world.pods:  # every pod drawn is the exercise's pod, same labels and ports

@@ -490,3 +490,15 @@ def test_to_json_is_json_dumps_of_to_dict(
 def test_to_json_of_an_empty_cluster() -> None:
     m = matrix(Cluster.build(), 80)
     assert m.to_json() == json.dumps(m.to_dict(), indent=2)
+
+
+@settings(max_examples=60)
+@given(clusters(), st.sampled_from(["calico", "flannel"]))
+def test_map_to_json_is_json_dumps_of_to_dict(cluster: Cluster, cni: str) -> None:
+    cmap = connectivity_map(cluster.with_cni(cni))
+    assert cmap.to_json() == json.dumps(cmap.to_dict(), indent=2)
+
+
+def test_map_to_json_of_an_empty_cluster() -> None:
+    cmap = connectivity_map(Cluster.build())
+    assert cmap.to_json() == json.dumps(cmap.to_dict(), indent=2)

@@ -308,3 +308,20 @@ def test_yaml_by_policy_splits_the_lockdown() -> None:
     assert parts["db-policy"] == scenes.DB_POLICY_YAML
     assert parts["default-deny"] == scenes.DEFAULT_DENY_YAML
     assert "---" not in "".join(parts.values())
+
+
+@pytest.mark.parametrize(
+    ("cni", "expected"),
+    [
+        ("calico", [True, True, True, True, False]),  # ipBlock 0.0.0.0/0 matches pod IPs
+        ("cilium", [False, False, False, True, False]),  # it never matches pods on Cilium
+    ],
+)
+def test_lesson_06_metadata_block_cuts_pod_traffic_on_cilium_only(
+    cni: str, expected: list[bool]
+) -> None:
+    world = scenes.with_yaml(
+        scenes.multi_namespace(cni=cni, with_dns=True), scenes.METADATA_BLOCK_YAML
+    )
+    flows = scenes.metadata_flows()
+    assert [allowed(world, f.src, f.dst, f.port, f.protocol) for f in flows] == expected

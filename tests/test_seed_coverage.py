@@ -45,7 +45,7 @@ S3_4 = "4. The default: all allow"
 S3_5 = "5. What we want instead"
 S4_1 = "1. A namespaced object"
 S4_2 = "2. Linking a policy to pods: labels and podSelector"
-S4_3 = "3. Once selected, everything else is blocked"
+S4_3 = "3. Once selected, the pod is isolated in the policy's directions"
 S4_4 = "4. policyTypes: which directions"
 S4_5 = "5. Ingress rules: from and ports"
 S6_1 = "1. The network plugin enforces policies"
@@ -191,7 +191,7 @@ POINTS = [
         "kube-router, Calico, Romana and Weave-net",
         L6,
         S6_2,
-        "weave net and romana are historically listed",
+        "older material (the notes this course grew from included) also lists romana and weave net",
     ),
     Point("Flannel does not", L6, S6_2, "flannel on its own does not"),
     Point(
@@ -246,9 +246,11 @@ def render() -> str:
         "`tests/test_seed_coverage.py`, which checks that each section exists and contains",
         "the keyword; regenerate with `.venv/bin/python tests/test_seed_coverage.py --write`.",
         "",
-        "Two bullets are taught with a correction: the seed's \"egress to allow traffic on",
+        "Three bullets are taught with a correction: the seed's \"egress to allow traffic on",
         "the DB server\" is the API server's egress rule *to* the database (lesson 02), and",
         'its "port of the sending pod" is the port the receiving pod listens on (lesson 04).',
+        'Its plugin list is updated: Romana and Weave Net are taught as what older material',
+        "lists, next to the providers the Kubernetes documentation lists today (lesson 06).",
         "",
         "| # | Seed point (key phrase) | Lesson | Section | Keyword |",
         "|---|---|---|---|---|",

@@ -241,3 +241,20 @@ def _item(policy: str, selects: str) -> str:
     """A policy appended as one more item of the dump's List (the dump ends with its
     metadata, so write a second document)."""
     return "---\n" + policy.replace("SELECTS", selects)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+def test_show_and_manifests_work_for_every_exercise(exercise: LoadedExercise) -> None:
+    """Every catalogue id: ``npgrade show`` (and ``--manifests``) exits 0 with text, never
+    a traceback; only policy exercises are told to grade with ``--from-cluster``."""
+    for extra in ([], ["--manifests"]):
+        out, err = io.StringIO(), io.StringIO()
+        assert main(["show", exercise.id, *extra], stdout=out, stderr=err) == 0, err.getvalue()
+        assert out.getvalue().strip()
+        told = "--from-cluster" in out.getvalue()
+        assert told == (bool(extra) and exercise.definition.kind == "policy")
+
+
+def test_show_of_an_exercise_without_a_cluster_says_so() -> None:
+    text = scenario_view(load("classify-direction"))
+    assert text.startswith("classify-direction is a choice exercise without a cluster")

@@ -18,6 +18,8 @@ Rules of this file:
     ``check("ID", answer)``.  Its score is replaced by the sandboxed grader's
     (``autograder.classroom.SandboxGrades``).
 
+* Inside an assignment, exercises follow :func:`teaching_order`: by the lesson that
+  teaches their last new idea, then by time budget (drills from short to long).
 * Output is deterministic (stable cell ids, no outputs): ``--check`` fails when a committed
   notebook differs from what the definitions produce.
 * Every reference answer is graded before it is written: a reference that does not get full
@@ -102,6 +104,12 @@ def assignment_of(ex: Exercise) -> str:
         if ex.lesson is not None and ex.lesson in lessons:
             return name
     return ASSIGNMENTS[-2][0]
+
+
+def teaching_order(ex: Exercise) -> tuple[str, float, str]:
+    """Sort key of an assignment: the lesson that teaches the exercise's last new idea, then
+    the time budget (a drill that needs more time comes later), then the id."""
+    return (ex.lesson or "~", ex.time_budget or 0.0, ex.id)
 
 
 def reference_answer(ex: Exercise) -> str:
@@ -235,9 +243,7 @@ def build(exercises: Sequence[Exercise] | None = None) -> dict[Path, str]:
     exs = list_exercises() if exercises is None else list(exercises)
     out: dict[Path, str] = {}
     for name, title, _lessons in ASSIGNMENTS:
-        mine = sorted(
-            (e for e in exs if assignment_of(e) == name), key=lambda e: (e.lesson or "~", e.id)
-        )
+        mine = sorted((e for e in exs if assignment_of(e) == name), key=teaching_order)
         if mine:
             out[SOURCE_DIR / name / f"{name}.ipynb"] = render(build_notebook(name, title, mine))
     return out

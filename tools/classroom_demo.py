@@ -54,27 +54,29 @@ COURSE_ID = "netpol-lab"
 ASSIGNMENTS = ("ps1-direction", "ps2-three-tier", "ps3-enforcement", "ps4-cka-drills")
 # The GECOS field of every user this tool creates: only such users are ever removed.
 USER_MARK = "netpol-lab classroom demo"
-# Folders of the checkout never copied into the wheel build.
-BUILD_IGNORE = shutil.ignore_patterns(
-    ".git",
-    ".venv",
-    ".nca-venv",
-    "node_modules",
-    "__pycache__",
+# What the wheel build never copies from the checkout: anywhere, caches and environments;
+# at the top, build outputs; in exercises/, nbgrader's working folders.
+IGNORED_ANYWHERE = {"__pycache__", ".git", ".venv", ".nca-venv", "node_modules"}
+IGNORED_AT_TOP = {
     ".mypy_cache",
     ".ruff_cache",
     ".pytest_cache",
     ".hypothesis",
     "build",
     "dist",
-    "*.egg-info",
     "test-output",
-    "release",
-    "submitted",
-    "autograded",
-    "feedback",
-    "gradebook.db",
-)
+}
+IGNORED_IN_EXERCISES = {"release", "submitted", "autograded", "feedback", "gradebook.db"}
+
+
+def _build_ignore(folder: str, names: list[str]) -> set[str]:
+    here = Path(folder).resolve()
+    ignored = {n for n in names if n in IGNORED_ANYWHERE or n.endswith(".egg-info")}
+    if here == ROOT:
+        ignored |= IGNORED_AT_TOP & set(names)
+    if here == ROOT / "exercises":
+        ignored |= IGNORED_IN_EXERCISES & set(names)
+    return ignored
 
 
 def log(message: str) -> None:
@@ -89,7 +91,7 @@ def build_wheel(out_dir: Path, python: str = sys.executable) -> Path:
     """Build netpol-lab's wheel from a copy of this checkout (the checkout stays clean)."""
     with tempfile.TemporaryDirectory(prefix="netpol-wheel-src-") as tmp:
         src = Path(tmp) / "src"
-        shutil.copytree(ROOT, src, ignore=BUILD_IGNORE)
+        shutil.copytree(ROOT, src, ignore=_build_ignore)
         out_dir.mkdir(parents=True, exist_ok=True)
         _run(
             [python, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", out_dir, src],
@@ -104,7 +106,7 @@ def build_wheel(out_dir: Path, python: str = sys.executable) -> Path:
 def _tree_digest(root: Path) -> str:
     """A digest of the files that go into the wheel (to skip reinstalling an unchanged one)."""
     digest = hashlib.sha256()
-    for name in ("pyproject.toml", "npcore", "autograder", "lessonkit", "exercises"):
+    for name in ("pyproject.toml", "README.md", "npcore", "autograder", "lessonkit"):
         path = root / name
         files = [path] if path.is_file() else sorted(path.rglob("*")) if path.is_dir() else []
         for f in files:
@@ -203,6 +205,27 @@ def ensure_environment(prefix: Path = PREFIX, python: str = BASE_PYTHON) -> Envi
             )
         _world_readable(prefix)
     return Environment(env, proxy_bin)
+
+
+@contextlib.contextmanager
+def environment_in_use(prefix: Path = PREFIX, python: str = BASE_PYTHON) -> Iterator[Environment]:
+    """:func:`ensure_environment`, then keep it as it is until the block ends.
+
+    A shared lock: a run from another checkout (another wheel) waits to reinstall
+    netpol-lab until no classroom is using the environment any more.
+    """
+    while True:
+        environment = ensure_environment(prefix, python)
+        handle = (prefix / ".lock").open("a")
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        stamp = environment.env / ".netpol-lab-tree"
+        if stamp.is_file() and stamp.read_text() == _tree_digest(ROOT):
+            break
+        handle.close()  # another checkout reinstalled in between: install ours again
+    try:
+        yield environment
+    finally:
+        handle.close()
 
 
 def free_port() -> int:
@@ -327,55 +350,72 @@ def remove_user(name: str) -> None:
     _run(["userdel", "--remove", name], stderr=subprocess.DEVNULL)
 
 
+def remove_stale_users() -> list[str]:
+    """Remove users of earlier, interrupted runs: marked as ours, their home folder gone."""
+    removed = []
+    for entry in pwd.getpwall():
+        if entry.pw_gecos == USER_MARK and not Path(entry.pw_dir).parent.parent.exists():
+            with contextlib.suppress(subprocess.CalledProcessError):
+                remove_user(entry.pw_name)
+                removed.append(entry.pw_name)
+    return removed
+
+
 def create_classroom(
     environment: Environment,
     instructors: Sequence[str],
     learners: Sequence[str],
     base: Path | None = None,
 ) -> Classroom:
-    """Create the users, the exchange and the instructor's course; generate the assignments."""
+    """Create the users, the exchange and the instructors' course folders (all or nothing)."""
     if os.geteuid() != 0:
         raise RuntimeError("creating the classroom's Unix users needs root")
     if base is None:
         base = Path(tempfile.mkdtemp(prefix="netpol-classroom-", dir="/tmp"))
     base.chmod(0o755)
     room = Classroom(environment, base, tuple(instructors), tuple(learners))
-    (base / "home").mkdir(mode=0o755, exist_ok=True)
-    room.state.mkdir(mode=0o700, exist_ok=True)
-    room.exchange.mkdir(exist_ok=True)
-    room.exchange.chmod(0o777)  # nbgrader: every user writes here; it sets the inner modes
-    shutil.copytree(DEPLOY / "jupyter", room.jupyter, dirs_exist_ok=True)
-    _world_readable(room.jupyter)
-    room.grade_script.parent.mkdir(mode=0o755, exist_ok=True)
-    shutil.copy(DEPLOY / "grade.sh", room.grade_script)
-    room.grade_script.chmod(0o755)
-    for name in (*room.instructors, *room.learners):
-        remove_user(name)  # a leftover of an interrupted run
-        password = secrets.token_urlsafe(12)
-        _run(
-            [
-                "useradd",
-                "--comment",
-                USER_MARK,
-                "--home-dir",
-                room.home(name),
-                "--create-home",
-                "--shell",
-                "/bin/bash",
-                "--user-group",
-                name,
-            ]
-        )
-        subprocess.run(["chpasswd"], input=f"{name}:{password}\n", text=True, check=True)
-        room.home(name).chmod(0o700)
-        room.passwords[name] = password
-    for name in room.instructors:
-        course = room.course(name)
-        course.mkdir()
-        shutil.copy(ROOT / "exercises" / "nbgrader_config.py", course)
-        shutil.copytree(ROOT / "exercises" / "source", course / "source")
-        entry = pwd.getpwnam(name)
-        _run(["chown", "-R", f"{entry.pw_uid}:{entry.pw_gid}", course])
+    try:
+        (base / "home").mkdir(exist_ok=True)
+        (base / "home").chmod(0o755)  # explicit modes: root's umask may be 077
+        room.state.mkdir(mode=0o700, exist_ok=True)
+        room.exchange.mkdir(exist_ok=True)
+        room.exchange.chmod(0o777)  # nbgrader: every user writes here; it sets the inner modes
+        shutil.copytree(DEPLOY / "jupyter", room.jupyter, dirs_exist_ok=True)
+        _world_readable(room.jupyter)
+        room.grade_script.parent.mkdir(exist_ok=True)
+        room.grade_script.parent.chmod(0o755)
+        shutil.copy(DEPLOY / "grade.sh", room.grade_script)
+        room.grade_script.chmod(0o755)
+        for name in (*room.instructors, *room.learners):
+            remove_user(name)  # a leftover of an interrupted run
+            password = secrets.token_urlsafe(12)
+            _run(
+                [
+                    "useradd",
+                    "--comment",
+                    USER_MARK,
+                    "--home-dir",
+                    room.home(name),
+                    "--create-home",
+                    "--shell",
+                    "/bin/bash",
+                    "--user-group",
+                    name,
+                ]
+            )
+            subprocess.run(["chpasswd"], input=f"{name}:{password}\n", text=True, check=True)
+            room.home(name).chmod(0o700)
+            room.passwords[name] = password
+        for name in room.instructors:
+            course = room.course(name)
+            course.mkdir()
+            shutil.copy(ROOT / "exercises" / "nbgrader_config.py", course)
+            shutil.copytree(ROOT / "exercises" / "source", course / "source")
+            entry = pwd.getpwnam(name)
+            _run(["chown", "-R", f"{entry.pw_uid}:{entry.pw_gid}", course])
+    except BaseException:
+        remove_classroom(room)  # the users and folders made so far
+        raise
     return room
 
 
@@ -390,8 +430,8 @@ def release(room: Classroom, instructor: str, assignments: Sequence[str]) -> Non
 def remove_classroom(room: Classroom) -> None:
     """Remove the users (and their processes) and every file of the classroom."""
     for name in (*room.instructors, *room.learners):
-        with contextlib.suppress(subprocess.CalledProcessError):
-            remove_user(name)
+        with contextlib.suppress(subprocess.CalledProcessError, RuntimeError):
+            remove_user(name)  # RuntimeError: an account this tool did not make, left alone
     shutil.rmtree(room.base, ignore_errors=True)
 
 
@@ -427,6 +467,7 @@ class Hub:
             "NBGRADER_EXCHANGE": str(self.room.exchange),
             "NETPOL_CLASSROOM_PORT": str(self.port),
             "NETPOL_CLASSROOM_PROXY_API_PORT": str(free_port()),
+            "NETPOL_CLASSROOM_HUB_PORT": str(free_port()),
             "NETPOL_CLASSROOM_INSTRUCTORS": ",".join(self.room.instructors),
             "NETPOL_CLASSROOM_LEARNERS": ",".join(self.room.learners),
             "NETPOL_CLASSROOM_EXPOSE_APP": "1" if self.expose_app else "0",
@@ -497,8 +538,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     up.add_argument("--instructor", default="teacher")
     up.add_argument("--learner", action="append", dest="learners")
     args = parser.parse_args(argv)
-    environment = ensure_environment()
     if args.command == "install":
+        environment = ensure_environment()
         print(f"classroom environment: {environment.env}\nproxy: {environment.proxy_bin}")
         return 0
     learners = args.learners or ["learner1", "learner2"]
@@ -510,15 +551,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     # where a shell leaves SIGINT ignored).
     signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
-    room = create_classroom(environment, [args.instructor], learners)
+    with environment_in_use() as environment:
+        return _up(environment, args.instructor, learners, args.port)
+
+
+def _up(environment: Environment, instructor: str, learners: list[str], port: int) -> int:
+    remove_stale_users()
+    room = create_classroom(environment, [instructor], learners)
     try:
-        release(room, args.instructor, ASSIGNMENTS)
-        with Hub(room, port=args.port) as hub:
+        release(room, instructor, ASSIGNMENTS)
+        with Hub(room, port=port) as hub:
             print(f"\nThe classroom is up: {hub.url}/  (Ctrl-C stops it and removes the users)")
             for name, password in room.passwords.items():
                 role = "instructor" if name in room.instructors else "learner"
                 print(f"  {role:10}  user {name:10}  password {password}")
-            print(f"  exchange: {room.exchange}\n  course:   {room.course(args.instructor)}")
+            print(f"  exchange: {room.exchange}\n  course:   {room.course(instructor)}")
             print(f"  hub log:  {hub.log_path}", flush=True)
             with contextlib.suppress(KeyboardInterrupt):
                 while hub.process is not None and hub.process.poll() is None:

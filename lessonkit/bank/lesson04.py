@@ -127,3 +127,54 @@ def _api_to_db_port_22() -> object:
         question="With db-policy, can the api pod reach the db pod on TCP 22?",
         explanation="The api pod matches `from`, but 22 is not in `ports`.",
     )
+
+
+@register("04-api-egress-db")
+def _api_egress_db() -> object:
+    api_policy = scenes.yaml_by_policy(scenes.LOCKDOWN_YAML)["api"]
+    return predict_connection(
+        scenes.with_yaml(scenes.three_tier(), api_policy),
+        "shop/api",
+        "shop/db",
+        3306,
+        question="With only this policy applied, can the api pod open a connection to db on 3306?",
+        explanation="The egress rule allows TCP 3306 to pods labelled role=db.",
+    )
+
+
+@register("04-api-egress-web")
+def _api_egress_web() -> object:
+    api_policy = scenes.yaml_by_policy(scenes.LOCKDOWN_YAML)["api"]
+    return predict_connection(
+        scenes.with_yaml(scenes.three_tier(), api_policy),
+        "shop/api",
+        "shop/web",
+        80,
+        question="And can the api pod open a connection to the web pod on TCP 80?",
+        explanation="The api pod is isolated for egress; no egress rule allows web on 80.",
+    )
+
+
+@register("04-from-monitoring-dev")
+def _from_monitoring_dev() -> object:
+    return predict_connection(
+        scenes.with_yaml(scenes.multi_namespace(), scenes.DB_FROM_MONITORING_YAML),
+        "dev/web",
+        "prod/db",
+        5432,
+        question="With db-from-monitoring, can dev/web reach prod/db on TCP 5432?",
+        explanation="The only peer selects the namespace monitoring; dev is not it.",
+    )
+
+
+@register("04-notin-missing-label")
+def _notin_missing_label() -> object:
+    return predict_connection(
+        scenes.with_yaml(scenes.multi_namespace(), scenes.DB_NOT_DEV_YAML),
+        "monitoring/prometheus",
+        "prod/db",
+        5432,
+        question="With `env NotIn [dev]`, can Prometheus (namespace monitoring, no env label) "
+        "reach prod/db on TCP 5432?",
+        explanation="NotIn matches a namespace without the label, so monitoring is selected.",
+    )

@@ -72,3 +72,43 @@ def _prove_it() -> object:
             "describe shows what is stored, not whether anything enforces it.",
         ],
     )
+
+
+@register("06-choose-plugin")
+def _choose_plugin() -> object:
+    return MultipleChoice(
+        "A new cluster needs a network plugin, and the team will rely on NetworkPolicies. "
+        "The installers at hand are Flannel's manifest and Calico's operator. What do you do?",
+        [
+            "install Flannel: it is the simplest, and policies work on any plugin",
+            "install Calico through its operator, then watch calico-node in calico-system",
+            "install Flannel, then check that kubectl apply accepts a NetworkPolicy",
+        ],
+        1,
+        "Calico enforces NetworkPolicy; Flannel alone stores policies and ignores them.",
+        hints=[
+            "Policies are only enforced by a plugin that supports them.",
+            "",
+            "The API server accepts a policy whatever the plugin: that proves nothing.",
+        ],
+    )
+
+
+@register("06-cilium-ipblock")
+def _cilium_ipblock() -> object:
+    return MultipleChoice(
+        "On a Cilium cluster, the pods of a namespace get one egress rule: to ipBlock "
+        "0.0.0.0/0 except 169.254.169.254/32. Can they still reach pods of another namespace?",
+        [
+            "yes: 0.0.0.0/0 contains every pod address",
+            "no: on Cilium an ipBlock never matches pods, so add a peer that selects them",
+            "only pods on the same node",
+        ],
+        1,
+        "Cilium matches pods by their labels only; ipBlock covers addresses outside the cluster.",
+        hints=[
+            "That holds on Calico, not on Cilium.",
+            "",
+            "Cilium does not decide by node here.",
+        ],
+    )

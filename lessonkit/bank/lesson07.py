@@ -83,6 +83,19 @@ def _ipblock_metadata() -> object:
     )
 
 
+@register("07-metadata-port-80")
+def _metadata_port_80() -> object:
+    ipblocked = scenes.with_yaml(scenes.multi_namespace(), scenes.IPBLOCK_EGRESS_YAML)
+    return predict_connection(
+        ipblocked,
+        "prod/web",
+        "metadata",
+        80,
+        question="Would prod/web reach the metadata service on TCP 80, even without the except?",
+        explanation="The only egress rule allows TCP 443; port 80 matches no rule.",
+    )
+
+
 @register("07-named-port")
 def _named_port() -> object:
     shop = scenes.three_tier()
@@ -146,7 +159,7 @@ def _prove_db_policy() -> object:
         "You added db-policy. Which test proves it works?",
         [
             "ping db from the web pod",
-            "curl -m 1 from web to db fails AND the api pod still reaches db:3306",
+            "nc -zv -w 1 from web to db:3306 times out AND the api pod still reaches db:3306",
             "kubectl get netpol shows db-policy",
         ],
         1,

@@ -250,7 +250,7 @@ def _cmd_matrix(args: argparse.Namespace, streams: _Streams) -> int:
         return EXIT_OK
     cmap = connectivity_map(cluster)
     if args.format == "json":
-        print_json(cmap.to_dict(), streams.out)
+        streams.out.write(cmap.to_json() + "\n")  # the text of print_json(cmap.to_dict())
         return EXIT_OK
     print(
         f"All ports, {_enforcement(cluster)}; rows: from, columns: to; "

@@ -353,7 +353,6 @@ _OBJECT_META_IGNORED = (
     "creationTimestamp",
     "deletionTimestamp",
     "deletionGracePeriodSeconds",
-    "annotations",
     "ownerReferences",
     "finalizers",
     "managedFields",
@@ -365,6 +364,7 @@ class _Meta:
     name: str = ""
     namespace: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
 
 
 def _metadata(ctx: _Ctx, node: Node, path: str, *, strict: bool) -> _Meta:
@@ -380,7 +380,7 @@ def _metadata(ctx: _Ctx, node: Node, path: str, *, strict: bool) -> _Meta:
         meta.labels = _string_map(ctx, n, p, lenient=not strict)
 
     def annotations(n: Node, p: str) -> None:
-        _string_map(ctx, n, p, lenient=not strict)
+        meta.annotations = _string_map(ctx, n, p, lenient=not strict)
 
     handlers: dict[str, Handler] = {k: _ignore for k in _OBJECT_META_IGNORED}
     handlers.update(name=name, namespace=namespace, labels=labels, annotations=annotations)

@@ -362,6 +362,7 @@ def _decode_policy(
         egress=spec.egress,
         policy_types=spec.policy_types,
         labels=tuple(sorted(meta.labels.items())),
+        annotations=tuple(sorted(meta.annotations.items())),
     )
     problems = [ctx.place(e) for e in validate_network_policy(policy) if not ctx.suppressed(e.path)]
     if prefix:

@@ -43,10 +43,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbformat.notebooknode import NotebookNode, from_dict
-from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Float, Integer, Unicode
+try:
+    from nbformat.notebooknode import NotebookNode, from_dict
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.preprocessors import NbGraderPreprocessor
+    from traitlets import Float, Integer, Unicode
+except ModuleNotFoundError as missing:  # an install without the grading extra
+    if __name__ != "__main__":
+        raise
+    sys.exit(
+        f"python -m autograder.classroom: needs the grading extra ({missing.name} is not "
+        "installed): pip install 'netpol-lab[grading]'"
+    )
 
 from autograder import kernels, sandbox
 from autograder.progress import Progress, outcome_text, summary_table

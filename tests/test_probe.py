@@ -7,8 +7,9 @@ stand-in, for the scenario ``tests/data/cli/cluster.yaml`` + ``policies.yaml``):
 ``observed-agree.json`` (the cluster does what npcore predicts), ``observed-differ.json``
 (``db-from-api`` not applied: the API pods cannot reach the database on 3306),
 ``observed-all-allowed.json`` (a plugin that does not enforce policies),
-``observed-none.json`` (nothing connected: the probe itself failed) and
-``observed-truncated.json`` (run.sh interrupted mid-write).
+``observed-none.json`` (every connection refused, even each pod's to itself: the
+servers were not listening, so the probe itself failed) and ``observed-truncated.json``
+(a file cut short; run.sh itself writes its output only when it finishes).
 """
 
 from __future__ import annotations
@@ -124,8 +125,13 @@ def test_policy_manifest_round_trip_of_every_field() -> None:
 
 def test_no_policies_means_no_policies_file(tmp_path: Path) -> None:
     out = _write(tmp_path, [str(DATA / "cli" / "cluster.yaml")])
-    assert sorted(p.name for p in out.iterdir()) == ["expected.json", "run.sh", "scenario.yaml"]
-    assert os.access(out / "run.sh", os.X_OK)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "cleanup.sh",
+        "expected.json",
+        "run.sh",
+        "scenario.yaml",
+    ]
+    assert os.access(out / "run.sh", os.X_OK) and os.access(out / "cleanup.sh", os.X_OK)
 
 
 @pytest.mark.parametrize(
@@ -411,6 +417,31 @@ def test_run_script_tells_refused_from_timed_out(
     )
 
 
+def test_cleanup_deletes_by_name_and_never_a_namespace(tmp_path: Path) -> None:
+    out = _write(tmp_path, SHOP)
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    env = {**os.environ, "FAKE_DIR": str(fake), "KUBECTL": str(RECORDED / "fake-kubectl")}
+    bash = shutil.which("bash")
+    assert bash is not None
+    done = subprocess.run([bash, str(out / "cleanup.sh")], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    objects = [
+        "networkpolicy default-deny",
+        "networkpolicy api-from-web",
+        "networkpolicy db-from-api",
+        "service api",
+        "pod web",
+        "pod api-0",
+        "pod api-1",
+        "pod db",
+    ]
+    assert (fake / "calls").read_text().splitlines() == [
+        f"delete {o} -n shop --ignore-not-found --wait=false" for o in objects
+    ]
+    assert "Namespaces left in place: shop." in done.stderr
+
+
 # --- compare on recorded observations ---------------------------------------------------------
 
 
@@ -470,7 +501,7 @@ def test_recorded_truncated_is_unusable(capsys: pytest.CaptureFixture[str]) -> N
     assert (status, out) == (2, "")
     assert err.startswith("npcore probe: error: ")
     assert "observed-truncated.json:14:5: not valid JSON" in err
-    assert "did run.sh stop early?" in err
+    assert "give the whole file run.sh wrote" in err
 
 
 def _observed() -> list[dict[str, object]]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import stat
 import sys
 from collections.abc import Sequence
@@ -106,13 +107,17 @@ def _generate(argv: Sequence[str], prog: str, out: TextIO, err: TextIO) -> int:
     directory = Path(args.out)
     files = probe_files(cluster, image=args.image, timeout=args.timeout)
     _write_files(directory, files, out)
-    d = os.fspath(directory)
-    steps = [f"kubectl apply -f {d}/scenario.yaml"]
+
+    def path(name: str) -> str:
+        return shlex.quote(os.path.join(os.fspath(directory), name))
+
+    steps = [f"kubectl apply -f {path('scenario.yaml')}"]
     if "policies.yaml" in files:
-        steps.append(f"kubectl apply -f {d}/policies.yaml")
+        steps.append(f"kubectl apply -f {path('policies.yaml')}")
     steps += [
-        f"bash {d}/run.sh {d}/observed.json",
-        f"{prog} compare {d}/expected.json {d}/observed.json",
+        f"bash {path('run.sh')} {path('observed.json')}",
+        f"{prog} compare {path('expected.json')} {path('observed.json')}",
+        f"bash {path('cleanup.sh')}  # when you are done: deletes the pods and policies",
     ]
     print(f"next, on a practice cluster (CNI predicted: {cluster.cni}):", file=out)
     for step in steps:
@@ -143,7 +148,7 @@ def _read_json(name: str, stdin: TextIO) -> object:
     except json.JSONDecodeError as error:
         raise UsageError(
             f"{name}:{error.lineno}:{error.colno}: not valid JSON ({error.msg}); "
-            "did run.sh stop early?"
+            "give the whole file run.sh wrote"
         ) from None
     except RecursionError:
         raise UsageError(

@@ -762,3 +762,19 @@ def test_lessonkit_docstring_examples():
         result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
         assert result.failed == 0, f"{result.failed} doctest example(s) failed in {name}"
         assert result.attempted > 0, name
+
+
+def test_the_service_port_drill_says_truly_what_the_starting_policy_does():
+    """08-drill-service-port: "locks web out (every other pod is already kept out)"."""
+    from lessonkit.challenges import CHALLENGES
+    from lessonkit.scenes import with_yaml
+    from npcore import Connection, is_allowed
+
+    item = CHALLENGES["08-drill-service-port"]
+    assert "locks web out" in item.task and "lets other pods in" not in item.task
+    cluster = with_yaml(item.world(), item.starter)
+    api = cluster.pod("shop/api")
+    sources = [*(p for p in cluster.pods if p.key != "shop/api"), *cluster.externals]
+    assert sources
+    for src in sources:
+        assert not is_allowed(cluster, Connection(src, api, 8080)).allowed, src

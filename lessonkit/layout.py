@@ -222,13 +222,18 @@ def _box_rects(layout: _Layout) -> list[Rect]:
 
 def _curves(layout: _Layout, flows: Sequence[Flow]) -> list[_Curve]:
     """The path of each flow's arrow, and where its label sits: the spot nearest the
-    middle that covers no pod box, namespace header, arrowhead, cross or other label
-    (and as little of any arrow's shaft as can be)."""
+    middle that covers no pod box, namespace header, arrowhead or tail, cross or other
+    label (and as little of any arrow's shaft as can be)."""
     paths = _paths(layout, flows)
     scale = _scale(layout)
     hard: list[Rect] = [*_box_rects(layout), *(r for _, r in _headers(layout, paths))]
     for path in paths:
-        hard += [_head_rect(path), *(_cross_rect(path.at(t)) for t in _CROSS_AT.values())]
+        tail = path.start
+        hard += [
+            _head_rect(path),
+            (tail[0] - 0.12, tail[1] - 0.12, tail[0] + 0.12, tail[1] + 0.12),
+            *(_cross_rect(path.at(t)) for t in _CROSS_AT.values()),
+        ]
     shafts = [point for path in paths for point in path.points(40)]
     curves = []
     for flow, path in zip(flows, paths, strict=True):

@@ -688,7 +688,8 @@ def _arrowheads(ax):
         paths, fillables = patch._get_path_in_displaycoord()
         for path, filled in zip(paths, fillables, strict=True):
             if filled:
-                heads.append((patch.get_gid(), Bbox.from_extents(*path.get_extents().extents)))
+                extent = Bbox.from_extents(*path.get_extents().extents)
+                heads.append((f"the head of {patch.get_gid()}", extent))
     return heads
 
 
@@ -698,6 +699,7 @@ def _layout_problems(fig, ax) -> list[str]:
     figure; and arrows whose visible length (outside all text and boxes) is under
     MIN_ARROW_PX."""
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+    from matplotlib.transforms import Bbox
 
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
@@ -722,6 +724,12 @@ def _layout_problems(fig, ax) -> list[str]:
         if (line.get_gid() or "").startswith(("block:", "lamp:"))
     ]
     heads = _arrowheads(ax)
+    for patch in ax.patches:  # where each arrow starts: its tail is as visible as its head
+        if isinstance(patch, FancyArrowPatch):
+            x, y = ax.transData.transform(patch._path_original.vertices[0])
+            heads.append(
+                (f"the tail of {patch.get_gid()}", Bbox.from_extents(x - 3, y - 3, x + 3, y + 3))
+            )
     problems = []
     frame = fig.bbox
     for i, (name, box) in enumerate(boxes):
@@ -734,8 +742,7 @@ def _layout_problems(fig, ax) -> list[str]:
                 problems.append(f"{name} overlaps {other}")
         for mark, mbox in [*marks, *heads]:
             if _overlap(box, mbox):
-                what = "the head of " if mark.startswith("arrow:") else ""
-                problems.append(f"{name} overlaps {what}{mark}")
+                problems.append(f"{name} overlaps {mark}")
     for name, box in outside:
         for pod, pbox in pod_boxes:
             if _overlap(box, pbox):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -182,7 +183,24 @@ def main(
     stderr: TextIO | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> int:
-    """Run ``npgrade`` and return the exit status."""
+    """Run ``npgrade`` and return the exit status (a reader that goes away, as in
+    ``npgrade list | head``, is not an error: exit 0, no traceback)."""
+    try:
+        return _main(argv, stdin=stdin, stdout=stdout, stderr=stderr, clock=clock)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_PASSED
+
+
+def _main(
+    argv: Sequence[str] | None,
+    *,
+    stdin: TextIO | None,
+    stdout: TextIO | None,
+    stderr: TextIO | None,
+    clock: Callable[[], float],
+) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     inp = stdin if stdin is not None else sys.stdin
     out = stdout if stdout is not None else sys.stdout

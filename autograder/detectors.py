@@ -530,7 +530,7 @@ def pod_selector_namespace_scoped(ctx: Context) -> list[Misconception]:
 def peers_and_ports_merged(ctx: Context) -> list[Misconception]:
     """One rule with several peers and several ports, where the learner allows more than
     the reference between that policy's pods and a peer of the rule that the reference
-    admits on other ports: every peer gets every port (killer.sh np-backend)."""
+    admits on other ports: every peer gets every port (a common exam-practice mistake)."""
     found = []
     labels = ctx.scenario.namespace_labels()
     for policy in ctx.learner:

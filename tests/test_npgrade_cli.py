@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -177,3 +178,20 @@ def test_drill_json_reports_budget() -> None:
         90.0,
         True,
     )
+
+
+def test_a_reader_that_goes_away_is_not_a_traceback() -> None:
+    """``npgrade show ID | head -1``: the pipe closes early; exit 0, nothing on stderr."""
+    import os
+    import subprocess
+
+    npgrade = os.path.join(os.path.dirname(sys.executable), "npgrade")
+    done = subprocess.run(
+        f"'{npgrade}' show three-tier-lockdown | head -c 1 >/dev/null; exit ${{PIPESTATUS[0]}}",
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")

@@ -10,6 +10,10 @@ Rules of this file:
   - ``policies``: ~250 small policies in namespace ``shop``;
   - ``ipblocks``: one policy admitting ~1,000 distinct /32 and /24 ipBlocks (the address
     space is cut into ~2,000 regions, each judged);
+  - ``selectors``: ~680 rules admitting ``app=aN`` pods of ``team=tN`` namespaces, label
+    values no pod has: each would add pods and namespaces that may come later, so the
+    universe bound (``autograder.universe.MAX_NEW_PODS``) refuses it with a sentence;
+  - ``selectors40``: the first 40 such rules (~4 KB), judged in a universe grown by them;
   - ``choice``: a 100 KB choice answer (``three-tier-rules``), refused by size.
 * Each answer is graded ``--repeat`` times after one warm-up (which also loads the
   exercise): wall clock (``time.perf_counter``) and CPU time (``time.process_time``),
@@ -78,6 +82,29 @@ def _ipblocks() -> str:
     return "".join(lines)
 
 
+def _selectors() -> str:
+    """Rules admitting pods and namespaces by label values no pod has (QA's backdoors):
+    each one adds pods and namespaces that may come later to the universe."""
+    lines = [HEAD, "metadata: {name: db-policy, namespace: shop}\nspec:\n"]
+    lines.append("  podSelector: {matchLabels: {role: db}}\n  ingress:\n")
+    lines.append("    - from: [{podSelector: {matchLabels: {name: api-pod}}}]\n")
+    lines.append("      ports: [{port: 3306}]\n")
+    i = 0
+    while sum(map(len, lines)) < TARGET:
+        lines.append(
+            f"    - from: [{{podSelector: {{matchLabels: {{app: a{i}}}}}, "
+            f"namespaceSelector: {{matchLabels: {{team: t{i}}}}}}}]\n"
+            f"      ports: [{{protocol: TCP, port: {1000 + i}}}]\n"
+        )
+        i += 1
+    return "".join(lines)
+
+
+def _few_selectors() -> str:
+    """The same shape with 40 rules (~6 KB): judged, not refused by the universe bound."""
+    return "".join(_selectors().splitlines(keepends=True)[:88])
+
+
 def _choice() -> str:
     return "answer: [" + ", ".join("A" for _ in range(TARGET // 3)) + "]\n"
 
@@ -86,6 +113,8 @@ CASES: dict[str, tuple[str, Callable[[], str]]] = {
     "ports": ("three-tier-db", _ports),
     "policies": ("three-tier-db", _policies),
     "ipblocks": ("three-tier-db", _ipblocks),
+    "selectors": ("three-tier-db", _selectors),
+    "selectors40": ("three-tier-db", _few_selectors),
     "choice": ("three-tier-rules", _choice),
 }
 
@@ -127,10 +156,10 @@ def main() -> int:
         print(json.dumps({"load_average": load, "rows": rows}, indent=2))
         return 0
     print(f"load average {load:.1f}; target: every answer under 1 s (CPU median)")
-    print(f"{'answer':10} {'KB':>6} {'score':>7} {'wall med':>9} {'wall max':>9} {'cpu med':>8}")
+    print(f"{'answer':11} {'KB':>6} {'score':>7} {'wall med':>9} {'wall max':>9} {'cpu med':>8}")
     for row in rows:
         print(
-            f"{row['answer']!s:10} {row['kb']!s:>6} {row['score']!s:>7} "
+            f"{row['answer']!s:11} {row['kb']!s:>6} {row['score']!s:>7} "
             f"{row['wall_median_s']!s:>9} {row['wall_worst_s']!s:>9} {row['cpu_median_s']!s:>8}"
         )
     return 0 if all(float(str(r["cpu_median_s"])) < 1 for r in rows) else 1

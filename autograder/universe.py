@@ -32,7 +32,10 @@ Rules of this file:
     :class:`TooManyPeersError` (the answer is refused with a sentence, not judged slowly).
 
   New pods declare the container ports their namespace's pods declare (first name wins),
-  so a named port resolves for them as it does for today's pods.
+  so a named port resolves for them as it does for today's pods.  Where an ingress rule
+  names a port that has different numbers on the pods its policy selects today, each pod
+  declaring it also gets a copy with yet another number (``(new pod like gateway,
+  metrics on 20000)``): listing today's numbers is not the named port.
 * Names of added peers start with ``(new`` and say what they stand for:
   ``shop/(new pod without labels)``, ``(new namespace)/(new pod like db)``,
   ``(new namespace team=red)/(new pod role=admin)``.
@@ -490,6 +493,70 @@ def _kinds(
     return kinds
 
 
+def _policy_ports(policies: Iterable[NetworkPolicy]) -> tuple[set[str], set[int]]:
+    """The port names the policies' ``ports`` entries use, and every number they cover."""
+    names: set[str] = set()
+    numbers: set[int] = set()
+    for policy in policies:
+        for direction in (PolicyType.INGRESS, PolicyType.EGRESS):
+            for rule in policy.rules(direction):
+                for entry in rule.ports or ():
+                    if isinstance(entry.port, str):
+                        names.add(entry.port)
+                    elif entry.port is not None:
+                        last = entry.end_port or entry.port
+                        if last - entry.port < 70000:
+                            numbers.update(range(entry.port, last + 1))
+    return names, numbers
+
+
+def _renumbered(pods: Sequence[Pod], policies: Sequence[NetworkPolicy]) -> list[Pod]:
+    """Where an ingress rule names a port that has different numbers on the pods its
+    policy selects today: for each pod declaring it, a pod like it (same namespace and
+    labels) whose named port has yet another number, as a pod added later may have.  (A
+    name with one number on those pods keeps it: an answer may write the number.)"""
+    _, numbers = _policy_ports(policies)
+    names: set[str] = set()
+    for policy in policies:
+        used, _ = _policy_ports([replace(policy, egress=None, policy_types=(PolicyType.INGRESS,))])
+        per_name: dict[str, set[int]] = {}
+        for pod in pods:
+            if pod.namespace == policy.namespace and selector_matches(
+                policy.pod_selector, pod.labels
+            ):
+                for port in pod.ports:
+                    if port.name in used:
+                        per_name.setdefault(port.name, set()).add(port.port)
+        names.update(name for name, values in per_name.items() if len(values) > 1)
+    if not names:
+        return []
+    taken = numbers | {port.port for pod in pods for port in pod.ports}
+    free = (n for n in range(20000, 65536) if n not in taken)
+    added: list[Pod] = []
+    seen: set[tuple[object, ...]] = set()
+    for pod in pods:
+        if not any(port.name in names for port in pod.ports):
+            continue
+        key = (pod.namespace, tuple(sorted(pod.labels.items())), pod.ports)
+        if key in seen:
+            continue
+        seen.add(key)
+        ports = tuple(
+            replace(port, port=next(free)) if port.name in names else port for port in pod.ports
+        )
+        renamed = ", ".join(f"{p.name} on {p.port}" for p in ports if p.name in names)
+        added.append(
+            Pod(
+                pod.namespace,
+                f"(new pod like {pod.name}, {renamed})",
+                dict(pod.labels),
+                None,
+                ports,
+            )
+        )
+    return added
+
+
 def universe(scenario: Cluster, policy_sets: Iterable[Sequence[NetworkPolicy]]) -> Cluster:
     """``scenario`` with the peers of the module docstring added (policies unchanged)."""
     policies = [p for group in policy_sets for p in group]
@@ -506,6 +573,7 @@ def universe(scenario: Cluster, policy_sets: Iterable[Sequence[NetworkPolicy]]) 
         added += _pods_for(ns.name, _kinds(ns, candidates, scopes), pods, pods)
         if len(added) > MAX_NEW_PODS:
             raise TooManyPeersError(MAX_NEW_PODS)
+    added += _renumbered(pods, everything)
     taken = {p.ip for p in pods if p.ip}
     externals = _regions(everything, [e.ip for e in scenario.externals], taken)
     grown = Cluster.build(

@@ -766,3 +766,46 @@ def test_name_lists_are_capped_like_flow_lines(namespace: str) -> None:
     assert max(len(line) for line in result.feedback) < 2000, result.text()
     assert len(result.feedback) < 40
     assert any("... and 292 more" in line for line in result.feedback), result.text()
+
+
+def test_a_named_port_with_several_numbers_today_is_not_a_list_of_numbers() -> None:
+    """cka-named-port-scrape: "including Pods added later with another metrics number".
+    A pod like today's with another metrics number is in the universe, so listing
+    today's numbers instead of the name is not equivalent."""
+    loaded = load("cka-named-port-scrape")
+    assert loaded.shared is not None
+    renumbered = [p for p in loaded.shared.cluster.pods if "metrics on " in p.name]
+    assert renumbered, [p.name for p in loaded.shared.cluster.pods]
+    numbers = sorted(
+        {p.port for pod in loaded.scenario.pods for p in pod.ports if p.name == "metrics"}
+    )
+    ports = ", ".join(f"{{protocol: TCP, port: {n}}}" for n in numbers)
+    answer = manifest(
+        "payments",
+        "scrape-metrics",
+        f"""
+podSelector: {{}}
+policyTypes: [Ingress]
+ingress:
+  - from:
+      - namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: monitoring}}}}
+        podSelector: {{matchLabels: {{app.kubernetes.io/name: prometheus}}}}
+    ports: [{ports}]
+""",
+    )
+    result = grade_policies(loaded, parse_policies(answer, "answer.yaml"))
+    assert not result.passed
+    judged = loaded.judged_in(parse_policies(answer, "answer.yaml"))
+    got = judged.with_policies(parse_policies(answer, "answer.yaml"))
+    index = {name: i for i, name in enumerate(got.peers)}
+    pod = renumbered[0]
+    number = next(p.port for p in pod.ports if p.name == "metrics")
+    prometheus = index["monitoring/prometheus"]
+    assert got.ports_at(prometheus, index[pod.key]).contains(Protocol.TCP, number) is False
+    assert judged.expected[0].ports_at(prometheus, index[pod.key]).contains(Protocol.TCP, number)
+
+
+def test_a_named_port_with_one_number_today_may_be_written_as_the_number() -> None:
+    grown = load("three-tier-db").shared
+    assert grown is not None
+    assert not [p for p in grown.cluster.pods if " on " in p.name]

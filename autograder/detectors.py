@@ -300,7 +300,7 @@ def service_port(ctx: Context) -> list[Misconception]:
 
 def dns_udp_and_tcp(ctx: Context) -> list[Misconception]:
     """The learner denies DNS (port 53, to a pod listening on 53) that the reference
-    allows."""
+    allows, on a protocol for which no egress rule of theirs names port 53."""
     lost: set[Protocol] = set()
     for d in ctx.missing():
         server = ctx.pod(d.dst)
@@ -324,9 +324,11 @@ def dns_udp_and_tcp(ctx: Context) -> list[Misconception]:
                     and entry.port <= 53 <= entry.end_port
                 ):
                     written.add(entry.effective_protocol)
+    if written and lost <= written:
+        return []  # port 53 is written for each lost protocol: the peer is what is wrong
     if written:
         have = " and ".join(sorted(p.value for p in written))
-        lacking = " and ".join(sorted(p.value for p in lost))
+        lacking = " and ".join(sorted(p.value for p in lost - written))
         detail = fb.detail("dns-one-protocol", have=have, lacking=lacking)
     else:
         detail = fb.detail("dns-none")

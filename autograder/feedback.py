@@ -350,7 +350,7 @@ def blind_line(does_nothing: bool) -> str:
         )
     return BLIND_CAP.format(
         what="deny every flow the task requires allowed",
-        detail="blocking everything is not what this task asks",
+        detail="none of the connections the task asks for works",
     )
 
 

@@ -809,3 +809,21 @@ def test_a_named_port_with_one_number_today_may_be_written_as_the_number() -> No
     grown = load("three-tier-db").shared
     assert grown is not None
     assert not [p for p in grown.cluster.pods if " on " in p.name]
+
+
+def test_a_mistyped_dns_selector_is_not_called_a_missing_protocol() -> None:
+    """Port 53 written for UDP and TCP but to a selector that matches no DNS pod: the
+    cause is the peer, so no "allow DNS on both UDP and TCP" hint contradicts the answer."""
+    reference = load("three-tier-lockdown").definition.reference
+    typo = reference.replace("k8s-app: kube-dns", "k8s-app: kubedns")
+    assert typo != reference
+    result = grade("three-tier-lockdown", typo)
+    assert not result.passed
+    assert "dns-udp-and-tcp" not in {m.id for m in result.misconceptions}, result.text()
+    assert not any("DNS" in line and "both UDP and TCP" in line for line in result.feedback)
+
+
+def test_the_deny_everything_cap_does_not_claim_everything_is_blocked() -> None:
+    from autograder.feedback import blind_line
+
+    assert "blocking everything" not in blind_line(False)

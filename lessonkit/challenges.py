@@ -181,8 +181,8 @@ CHALLENGES: dict[str, Challenge] = {
             "08-drill-service-port",
             "fix-broken-policy",
             "Drill: the api pod must accept connections only from the web pod of shop, on the "
-            "port its container listens on. The colleague's api-policy below locks web out and "
-            "lets other pods in. Fix it (one policy, same name).",
+            "port its container listens on. The colleague's api-policy below locks web out "
+            "(every other pod is already kept out). Find why and fix it (one policy, same name).",
             scenes.three_tier,
             _shop_flows,
             scenes.SERVICE_PORT_BUG_YAML,

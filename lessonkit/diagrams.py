@@ -11,9 +11,12 @@ Rules of this file:
   direction, hollow when it is not (fill, not colour, carries the meaning).  On a CNI that
   does not enforce NetworkPolicy a banner says so, every arrow is allowed, and the lamps
   give way to the words "not enforced": the picture never contradicts its banner.
-* Nothing overlaps: labels sit beside their arrow (never on it), so every arrow keeps a
-  visible shaft; tests/test_diagrams.py renders every diagram the course makes and fails
-  on overlapping text, on text over a cross or a lamp, and on an arrow too short to see.
+* Nothing overlaps: labels sit beside their arrow (never on it), in room measured from
+  their longest possible text, so every arrow keeps a visible shaft and no label or
+  namespace header covers a pod box, an arrowhead, a cross or another text (a long
+  "blocked by egress and ingress" is two short lines).  tests/test_diagrams.py renders
+  every diagram the course makes (as drawn, on Flannel, and with every pod isolated)
+  and fails on any of these overlaps and on an arrow too short to see.
 * One size for every diagram: the same scale (inches per layout unit) and, for scenes up
   to :data:`_PER_ROW` pods a row, the same width (:data:`WIDTH_INCHES`).  Title, banner
   and legend live inside the axes, in bands reserved for them, so nothing is cut.
@@ -40,14 +43,17 @@ from lessonkit.layout import (
     _BOX_W,
     _CROSS_AT,
     _TITLE_BAND,
+    LABEL_FONT,
+    LABEL_LINESPACING,
+    LABEL_PAD,
     SCALE,
     WIDTH_INCHES,
     _Curve,
     _curves,
-    _header_anchor,
     _label_anchor,
     _Layout,
     _layout,
+    label_lines,
 )
 from lessonkit.verdicts import (
     ALLOWED_COLOR,
@@ -198,7 +204,7 @@ def _draw_scene(
     ax.set_ylim(*layout.ylim)
     ax.set_aspect("equal")
     ax.axis("off")
-    for header, x0, y0, x1, y1 in layout.bands:
+    for (header, x0, y0, x1, y1), (hx, hy, ha) in zip(layout.bands, layout.headers, strict=True):
         ax.add_artist(
             FancyBboxPatch(
                 (x0, y0),
@@ -213,8 +219,17 @@ def _draw_scene(
                 zorder=1,
             )
         )
-        hx, hy, ha = _header_anchor((header, x0, y0, x1, y1))
-        ax.text(hx, hy, header, fontsize=9, style="italic", ha=ha, va="center", zorder=2)
+        ax.text(
+            hx,
+            hy,
+            header,
+            fontsize=9,
+            style="italic",
+            ha=ha,
+            va="center",
+            zorder=2,
+            gid=f"header:{header}",
+        )
     for pod in cluster.pods:
         _draw_box(ax, pod.key, layout.centers[pod.key], pod.name, _pod_subtitle(pod), fill=POD_FILL)
     for ext in cluster.externals:
@@ -271,15 +286,7 @@ def _flow_name(flow: Flow) -> str:
 
 
 def _label_text(arrow: Arrow) -> str:
-    flow = arrow.flow
-    lines = [f"{flow.protocol} {flow.port}"]
-    if flow.label:
-        lines.append(flow.label)
-    if arrow.blocked_by:
-        lines.append("blocked by " + " and ".join(arrow.blocked_by))
-    elif not arrow.allowed:
-        lines.append("no such port")
-    return "\n".join(lines)
+    return "\n".join(label_lines(arrow.flow, arrow.blocked_by, arrow.allowed))
 
 
 def _draw_flow_label(ax: Axes, arrow: Arrow, curve: _Curve) -> None:
@@ -291,12 +298,12 @@ def _draw_flow_label(ax: Axes, arrow: Arrow, curve: _Curve) -> None:
         _label_text(arrow),
         ha=ha,
         va=va,
-        fontsize=7,
+        fontsize=LABEL_FONT,
         color=arrow.color,
-        linespacing=1.15,
+        linespacing=LABEL_LINESPACING,
         gid=f"label:{_flow_name(arrow.flow)}",
         zorder=7,
-        bbox={"boxstyle": "round,pad=0.12", "facecolor": "white", "edgecolor": "none"},
+        bbox={"boxstyle": f"round,pad={LABEL_PAD}", "facecolor": "white", "edgecolor": "none"},
     )
 
 

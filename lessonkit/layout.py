@@ -40,6 +40,7 @@ class _Layout:
     bands: tuple[tuple[str, float, float, float, float], ...]  # header, x0, y0, x1, y1
     xlim: tuple[float, float]
     ylim: tuple[float, float]
+    headers: tuple[tuple[float, float, str], ...] = ()  # each band's header anchor
 
 
 def _namespace_bands(
@@ -88,11 +89,18 @@ def _layout(cluster: Cluster, flows: Sequence[Flow]) -> _Layout:
     middle = (x_left + x_right) / 2
     xlim = (middle - width / 2, middle + width / 2)
     draft = _Layout(centers, tuple(bands), xlim, (0.0, 0.0))
-    # room above the highest arrow for its label (three lines at most)
-    highest = max((y for c in _curves(draft, flows) for _, y in c.points(20)), default=0.0)
-    top = max(0.3, highest + _LABEL_GAP + 0.55)
-    ylim = (cluster_bottom - 0.3 - _LEGEND_BAND, top + _BANNER_BAND + _TITLE_BAND)
-    return _Layout(centers, tuple(bands), xlim, ylim)
+    # room above the highest arrow and the highest label
+    curves = _curves(draft, flows)
+    highest = max(
+        [y for c in curves for _, y in c.points(20)] + [_label_rect(c)[3] for c in curves],
+        default=0.0,
+    )
+    lowest = min([cluster_bottom] + [_label_rect(c)[1] for c in curves])
+    top = max(0.3, highest + 0.1)
+    ylim = (lowest - 0.3 - _LEGEND_BAND, top + _BANNER_BAND + _TITLE_BAND)
+    placed = _Layout(centers, tuple(bands), xlim, ylim)
+    headers = tuple(anchor for anchor, _ in _headers(placed, _paths(placed, flows)))
+    return _Layout(centers, tuple(bands), xlim, ylim, headers)
 
 
 def _bezier(
@@ -119,6 +127,8 @@ class _Curve:
     end: tuple[float, float]
     label_t: float = 0.5  # where along the arrow its label sits
     label_side: int = 1  # 1: on the outer side of the bend, -1: on the inner side
+    label_gap: float = 0.08  # how far from the arrow (more when the arrow's side is full)
+    label_size: tuple[float, float] = (1.75, 0.5)  # the label's room, in layout units
 
     def at(self, t: float) -> tuple[float, float]:
         return _bezier(self.start, self.control, self.end, t)
@@ -172,16 +182,10 @@ def _arc(
     return min(candidates, key=lambda c: _box_hits(c, others))
 
 
-def _curves(layout: _Layout, flows: Sequence[Flow]) -> list[_Curve]:
-    """The path of each flow's arrow (several flows between one pair bend apart), and
-    where its label sits: the spot nearest the middle that covers no box or label."""
+def _paths(layout: _Layout, flows: Sequence[Flow]) -> list[_Curve]:
+    """The path of each flow's arrow; several flows between one pair bend apart."""
     seen: dict[tuple[str, str], int] = {}
     curves = []
-    taken: list[tuple[float, float, float, float]] = [
-        (x - _BOX_W / 2 - 0.05, y - _BOX_H / 2 - 0.05, x + _BOX_W / 2 + 0.05, y + _BOX_H / 2 + 0.05)
-        for x, y in layout.centers.values()
-    ]
-    taken += [_header_rect(band) for band in layout.bands]
     for flow in flows:
         a, b = layout.centers[flow.src], layout.centers[flow.dst]
         key = (flow.src, flow.dst)
@@ -190,35 +194,133 @@ def _curves(layout: _Layout, flows: Sequence[Flow]) -> list[_Curve]:
         if key[0] == key[1]:  # a pod to itself: a loop above the box
             start = (a[0] - 0.4, a[1] + _BOX_H / 2)
             end = (a[0] + 0.4, a[1] + _BOX_H / 2)
-            curve = _Curve(start, (a[0], a[1] + _BOX_H / 2 + 1.1 + 0.35 * k), end)
-        else:
-            # neighbours bend a little; longer arrows rise above the neighbours' labels
-            span = math.hypot(b[0] - a[0], b[1] - a[1])
-            near = max(_COL_STEP, _CLUSTER_X - _EXTERNAL_X) + 0.01
-            rad = (0.22 if span <= near else max(0.22, 3.3 / span)) + 0.16 * k
-            others = [c for name, c in layout.centers.items() if name not in key]
-            curve = _arc(a, b, rad, others)
-        crosses = [_cross_rect(curve.at(t)) for t in _CROSS_AT.values()]
-        spot, side = _label_spot(curve, [*taken, *crosses])
-        taken += [_label_rect(curve, spot, side), *crosses]
-        curves.append(_Curve(curve.start, curve.control, curve.end, spot, side))
+            curves.append(_Curve(start, (a[0], a[1] + _BOX_H / 2 + 1.1 + 0.35 * k), end))
+            continue
+        # neighbours bend a little; longer arrows rise above the neighbours' labels
+        span = math.hypot(b[0] - a[0], b[1] - a[1])
+        near = max(_COL_STEP, _CLUSTER_X - _EXTERNAL_X) + 0.01
+        rad = (0.22 if span <= near else max(0.22, 3.3 / span)) + 0.16 * k
+        others = [c for name, c in layout.centers.items() if name not in key]
+        curves.append(_arc(a, b, rad, others))
     return curves
 
 
-def _header_anchor(band: tuple[str, float, float, float, float]) -> tuple[float, float, str]:
-    """Where a band's header goes: namespaces top right (arrows arrive from the left and
-    from above), the outside world bottom left (its arrows leave to the right)."""
+def _head_rect(curve: _Curve) -> Rect:
+    """The room of an arrowhead (drawn at the curve's end), with a margin."""
+    (x, y), (cx, cy) = curve.end, curve.control
+    length = math.hypot(x - cx, y - cy) or 1.0
+    back = (x - 0.14 * (x - cx) / length, y - 0.14 * (y - cy) / length)
+    return (back[0] - 0.17, back[1] - 0.17, back[0] + 0.17, back[1] + 0.17)
+
+
+def _box_rects(layout: _Layout) -> list[Rect]:
+    return [
+        (x - _BOX_W / 2 - 0.06, y - _BOX_H / 2 - 0.06, x + _BOX_W / 2 + 0.06, y + _BOX_H / 2 + 0.06)
+        for x, y in layout.centers.values()
+    ]
+
+
+def _curves(layout: _Layout, flows: Sequence[Flow]) -> list[_Curve]:
+    """The path of each flow's arrow, and where its label sits: the spot nearest the
+    middle that covers no pod box, namespace header, arrowhead or tail, cross or other
+    label (and as little of any arrow's shaft as can be)."""
+    paths = _paths(layout, flows)
+    scale = _scale(layout)
+    hard: list[Rect] = [*_box_rects(layout), *(r for _, r in _headers(layout, paths))]
+    for path in paths:
+        tail = path.start
+        hard += [
+            _head_rect(path),
+            (tail[0] - 0.12, tail[1] - 0.12, tail[0] + 0.12, tail[1] + 0.12),
+            *(_cross_rect(path.at(t)) for t in _CROSS_AT.values()),
+        ]
+    shafts = [point for path in paths for point in path.points(40)]
+    curves = []
+    for flow, path in zip(flows, paths, strict=True):
+        sized = _Curve(path.start, path.control, path.end, label_size=_label_size(flow, scale))
+        placed = _label_spot(sized, hard, shafts)
+        hard.append(_label_rect(placed))
+        curves.append(placed)
+    return curves
+
+
+Rect = tuple[float, float, float, float]  # x0, y0, x1, y1 in layout units
+
+_Band = tuple[str, float, float, float, float]
+
+
+def _header_candidates(band: _Band, width: float) -> list[tuple[float, float, str]]:
+    """Where a band's header may go, best first: namespaces top right, then top left,
+    bottom right, bottom left; the outside world bottom left, then top left."""
     header, x0, y0, x1, y1 = band
+    top_right = (x1 - 0.15, y1 - 0.22, "right")
+    top_left = (x0 + 0.15, y1 - 0.22, "left")
+    bottom_right = (x1 - 0.15, y0 + 0.22, "right")
+    bottom_left = (x0 + 0.15, y0 + 0.22, "left")
     if header.startswith("namespace "):
-        return x1 - 0.15, y1 - 0.22, "right"
-    return x0 + 0.15, y0 + 0.22, "left"
+        return [top_right, top_left, bottom_right, bottom_left]
+    return [bottom_left, top_left]
 
 
-def _header_rect(band: tuple[str, float, float, float, float]) -> tuple[float, float, float, float]:
-    x, y, ha = _header_anchor(band)
-    width = 0.1 * len(band[0])
+def _header_rect_at(anchor: tuple[float, float, str], width: float) -> Rect:
+    x, y, ha = anchor
     x0 = x - width if ha == "right" else x
     return (x0, y - 0.2, x0 + width, y + 0.2)
+
+
+def _headers(
+    layout: _Layout, paths: Sequence[_Curve]
+) -> list[tuple[tuple[float, float, str], Rect]]:
+    """Each band's header anchor and room: the first candidate spot that no arrow (its
+    shaft, head or crosses) passes through, else the one that fewest points cross."""
+    scale = _scale(layout)
+    points = [p for path in paths for p in path.points(60)]
+    marks = [_head_rect(path) for path in paths] + [
+        _cross_rect(path.at(t)) for path in paths for t in _CROSS_AT.values()
+    ]
+    chosen = []
+    for band in layout.bands:
+        width = _text_width(band[0], 9, scale, italic=True) + 0.1
+
+        def cost(anchor: tuple[float, float, str], width: float = width) -> tuple[int, int]:
+            rect = _header_rect_at(anchor, width)
+            return (
+                sum(_area(rect, m) > 0 for m in marks),
+                sum(rect[0] <= x <= rect[2] and rect[1] <= y <= rect[3] for x, y in points),
+            )
+
+        candidates = _header_candidates(band, width)
+        best = min(candidates, key=lambda a: (cost(a), candidates.index(a)))
+        chosen.append((best, _header_rect_at(best, width)))
+    return chosen
+
+
+def _header_anchor(
+    band: _Band, layout: _Layout | None = None, paths: Sequence[_Curve] = ()
+) -> tuple[float, float, str]:
+    """Where a band's header goes (see :func:`_headers`)."""
+    if layout is None:
+        return _header_candidates(band, 0.0)[0]
+    return _headers(layout, paths)[layout.bands.index(band)][0]
+
+
+def _scale(layout: _Layout) -> float:
+    """Inches per layout unit of the figure drawn from ``layout`` (see diagrams._figure)."""
+    return min(SCALE, 16.0 / (layout.xlim[1] - layout.xlim[0]))
+
+
+def _text_width(text: str, size: float, scale: float, *, italic: bool = False) -> float:
+    """The width of one line of ``text`` at ``size`` points, in layout units."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    props = FontProperties(size=size, style="italic" if italic else "normal")
+    width, _, _ = TextToPath().get_text_width_height_descent(text, props, ismath=False)
+    return float(width) / 72.0 / scale
+
+
+def _area(a: Rect, b: Rect) -> float:
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
 
 
 # Where a blocked side's cross sits along its arrow.
@@ -229,36 +331,70 @@ def _cross_rect(point: tuple[float, float]) -> tuple[float, float, float, float]
     return (point[0] - 0.13, point[1] - 0.13, point[0] + 0.13, point[1] + 0.13)
 
 
-# A label is at most three lines of about 24 characters (7 pt): its size in layout units.
-_LABEL_W, _LABEL_H = 1.75, 0.5
+# Labels: 7 pt, line spacing 1.15, a white box padded by 0.12 of the font size.
+LABEL_FONT = 7.0
+LABEL_LINESPACING = 1.15
+LABEL_PAD = 0.12
 
 
-def _label_rect(curve: _Curve, t: float, side: int) -> tuple[float, float, float, float]:
-    x, y, ha, va = _label_anchor(curve, t, side)
-    x0 = {"left": x, "right": x - _LABEL_W, "center": x - _LABEL_W / 2}[ha]
-    y0 = {"bottom": y, "top": y - _LABEL_H, "center": y - _LABEL_H / 2}[va]
-    return (x0, y0, x0 + _LABEL_W, y0 + _LABEL_H)
+def label_lines(flow: Flow, blocked_by: Sequence[str] = (), allowed: bool = True) -> list[str]:
+    """The lines of a flow's label: port, the flow's own label, and (when denied) the
+    side that blocks, "blocked by egress" / "and ingress" on two short lines."""
+    lines = [f"{flow.protocol} {flow.port}"]
+    if flow.label:
+        lines.append(flow.label)
+    if blocked_by:
+        lines.append(f"blocked by {blocked_by[0]}")
+        lines += [f"and {side}" for side in blocked_by[1:]]
+    elif not allowed:
+        lines.append("no such port")
+    return lines
+
+
+def _label_size(flow: Flow, scale: float) -> tuple[float, float]:
+    """The room the largest label of ``flow`` needs (whatever npcore decides)."""
+    lines = label_lines(flow, ("egress", "ingress"))
+    pad = 2 * LABEL_PAD * LABEL_FONT / 72.0 / scale
+    width = max(_text_width(line, LABEL_FONT, scale) for line in lines)
+    line_height = LABEL_FONT * 1.2 * LABEL_LINESPACING / 72.0 / scale
+    return width + pad + 0.06, len(lines) * line_height + pad + 0.04
+
+
+def _label_rect(
+    curve: _Curve, t: float | None = None, side: int | None = None, gap: float | None = None
+) -> Rect:
+    width, height = curve.label_size
+    x, y, ha, va = _label_anchor(curve, t, side, gap)
+    x0 = {"left": x, "right": x - width, "center": x - width / 2}[ha]
+    y0 = {"bottom": y, "top": y - height, "center": y - height / 2}[va]
+    return (x0, y0, x0 + width, y0 + height)
+
+
+_GAPS = (_LABEL_GAP, _LABEL_GAP + 0.3, _LABEL_GAP + 0.65, _LABEL_GAP + 1.0)
 
 
 def _label_spot(
-    curve: _Curve, taken: Sequence[tuple[float, float, float, float]]
-) -> tuple[float, int]:
-    """The place along ``curve`` (and the side) nearest its middle, outer side first,
-    where the label covers the least of what is already placed (usually nothing)."""
+    curve: _Curve, taken: Sequence[Rect], shafts: Sequence[tuple[float, float]]
+) -> _Curve:
+    """``curve`` with its label placed: nearest the middle and the arrow, outer side
+    first, where it covers nothing in ``taken`` (boxes, headers, heads, crosses, labels)
+    and as few arrow points (``shafts``) as can be."""
 
-    def clash(t: float, side: int) -> float:
-        x0, y0, x1, y1 = _label_rect(curve, t, side)
-        return sum(
-            max(0.0, min(x1, b[2]) - max(x0, b[0])) * max(0.0, min(y1, b[3]) - max(y0, b[1]))
-            for b in taken
-        )
+    def cost(t: float, side: int, gap: float) -> tuple[float, int, float, bool, float]:
+        rect = _label_rect(curve, t, side, gap)
+        clash = sum(_area(rect, b) for b in taken)
+        covered = sum(rect[0] <= x <= rect[2] and rect[1] <= y <= rect[3] for x, y in shafts)
+        return (round(clash, 3), covered, gap, side < 0, abs(t - 0.5))
 
-    spots = [(t, s) for t in (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82) for s in (1, -1)]
-    return min(spots, key=lambda ts: (round(clash(*ts), 3), ts[1] < 0, abs(ts[0] - 0.5)))
+    spots = [
+        (t, s, g) for g in _GAPS for t in (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74) for s in (1, -1)
+    ]
+    t, side, gap = min(spots, key=lambda tsg: cost(*tsg))
+    return _Curve(curve.start, curve.control, curve.end, t, side, gap, curve.label_size)
 
 
 def _label_anchor(
-    curve: _Curve, t: float | None = None, side: int | None = None
+    curve: _Curve, t: float | None = None, side: int | None = None, gap: float | None = None
 ) -> tuple[float, float, str, str]:
     """Where an arrow's label goes: beside the arrow (at ``t``, by default the curve's
     ``label_t``), on its outer side (away from the chord), so it never hides the shaft."""
@@ -277,7 +413,8 @@ def _label_anchor(
         nx, ny = -nx, -ny
     norm = math.hypot(nx, ny) or 1.0
     nx, ny = nx / norm, ny / norm
-    x, y = mx + nx * _LABEL_GAP, my + ny * _LABEL_GAP
+    away = curve.label_gap if gap is None else gap
+    x, y = mx + nx * away, my + ny * away
     if abs(ny) >= abs(nx):
         return x, y, "center", "bottom" if ny > 0 else "top"
     return x, y, "left" if nx > 0 else "right", "center"

@@ -409,9 +409,10 @@ class PredictFlows:
 
     @property
     def widget(self) -> Any:
-        """One allowed/denied toggle per flow, a Reveal button, feedback, and the diagram:
-        an empty, hidden image until every prediction is made (the answer is drawn only
-        after the learner commits)."""
+        """One allowed/denied toggle per flow, a Reveal button and feedback.  The answer
+        diagram is not in the widget at all until every prediction is made: it is drawn
+        and appended only when the learner commits (so not even a hidden image or an
+        empty placeholder sits in the page before)."""
         import ipywidgets as w
 
         question = w.HTML(f"<b>{html.escape(self.question)}</b>")
@@ -424,21 +425,23 @@ class PredictFlows:
         button = w.Button(description="Reveal")
         feedback = w.HTML()
         feedback.add_class("netpol-feedback")
-        picture = w.Image(format="png", layout=w.Layout(display="none", max_width="100%"))
-        picture.add_class("netpol-reveal-diagram")
 
         def on_click(_: Any) -> None:
             if any(t.value is None for t in toggles):
                 feedback.value = _feedback_html(False, "Predict every connection first.")
                 return
             feedback.value = _feedback_html(*self.check([t.value for t in toggles]))
+            if len(box.children) > len(toggles) + 3:
+                return  # already revealed: the diagram does not depend on the predictions
             from lessonkit.diagrams import render
 
-            picture.value, _ = render(self.cluster, list(self.flows))
-            picture.layout.display = "block"
+            png, _ = render(self.cluster, list(self.flows))
+            picture = w.Image(value=png, format="png", layout=w.Layout(max_width="100%"))
+            picture.add_class("netpol-reveal-diagram")
+            box.children = (*box.children, picture)
 
         button.on_click(on_click)
-        box = w.VBox([question, *toggles, button, feedback, picture])
+        box = w.VBox([question, *toggles, button, feedback])
         box.add_class("netpol-predict-flows")
         return box
 

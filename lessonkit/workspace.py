@@ -8,6 +8,13 @@ Rules of this file:
 * The copies are unpaired: the jupytext pairing (``metadata.jupytext``) is removed, so
   saving a lesson in JupyterLab writes only the workspace's ``.ipynb`` and never the
   tracked ``lessons/*.py`` twins or ``lessons/*.ipynb``.
+* Every link of a lesson works where the learner reads it: JupyterLab serves only the
+  workspace, so course pages the lessons link to (:data:`COURSE_PAGES`, the glossary) are
+  copied in beside the lessons, and relative links between lessons and those pages are
+  rewritten to the workspace's layout (``../docs/glossary.md`` -> ``glossary.md``,
+  ``../lessons/05-....ipynb`` -> ``05-....ipynb``).  A course page is refreshed when the
+  tracked one changes, unless the learner changed their copy (their file wins; a
+  fingerprint of what was copied, in ``.netpol-lab/copied.json``, tells the two apart).
 * :func:`reset` gives one lesson a fresh copy; the learner's old copy is kept in
   ``.old/`` inside the workspace (hidden in JupyterLab's file browser), never deleted.
 
@@ -20,16 +27,35 @@ Command line (what the Makefile runs)::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import posixpath
+import re
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-__all__ = ["LESSONS", "init", "lesson_sources", "reset", "workspace_copy"]
+__all__ = [
+    "COURSE_PAGES",
+    "LESSONS",
+    "init",
+    "lesson_sources",
+    "relative_links",
+    "reset",
+    "workspace_copy",
+    "workspace_links",
+]
 
 LESSONS = Path(__file__).resolve().parent.parent / "lessons"
+# Course pages the lessons link to, as paths from the repository root; each is copied
+# into the workspace under its own name.
+COURSE_PAGES = ("docs/glossary.md",)
+_STATE = Path(".netpol-lab") / "copied.json"
+
+# A Markdown link or image: [text](target) / ![alt](target "title").
+_LINK = re.compile(r"(!?\[[^\]]*\]\()([^)\s]+)((?:\s+\"[^\"]*\")?\))")
 
 _README = """\
 # Your netpol-lab workspace
@@ -42,6 +68,9 @@ To start one lesson again from a fresh copy, run in the repository:
     make reset-lesson LESSON=05
 
 Your old copy of that lesson is kept in `.old/` (a hidden folder of this workspace).
+
+`glossary.md` is the course's glossary, which every lesson links to. `make lab` refreshes
+it when the course's glossary changes, unless you have changed it yourself.
 """
 
 # JupyterLab's settings for the learner: no news pop-up, no update check.
@@ -53,11 +82,94 @@ def lesson_sources(lessons: Path = LESSONS) -> list[Path]:
     return sorted(lessons.glob("[0-9][0-9]-*.ipynb"))
 
 
+def relative_links(text: str) -> list[str]:
+    """The relative link targets of Markdown ``text`` (no URLs, no in-page anchors)."""
+    targets = []
+    for match in _LINK.finditer(text):
+        target = match.group(2)
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", target) or target.startswith(("#", "/")):
+            continue
+        targets.append(target)
+    return targets
+
+
+def _workspace_names(lessons: Path) -> dict[str, str]:
+    """Repository path (from the root) -> its name in the workspace, for every file the
+    workspace holds a copy of."""
+    names = {f"lessons/{p.name}": p.name for p in lesson_sources(lessons)}
+    names.update({page: posixpath.basename(page) for page in COURSE_PAGES})
+    return names
+
+
+def workspace_links(text: str, where: str, lessons: Path = LESSONS) -> str:
+    """``text`` (Markdown of the repository file ``where``, e.g. ``lessons/05-x.ipynb``)
+    with each relative link to a file the workspace copies pointing at that copy."""
+    names = _workspace_names(lessons)
+    base = posixpath.dirname(where)
+
+    def rewrite(match: re.Match[str]) -> str:
+        target = match.group(2)
+        if target not in relative_links(match.group(0)):
+            return match.group(0)
+        path, hash_, anchor = target.partition("#")
+        resolved = posixpath.normpath(posixpath.join(base, path))
+        if resolved not in names:
+            return match.group(0)
+        return f"{match.group(1)}{names[resolved]}{hash_}{anchor}{match.group(3)}"
+
+    return _LINK.sub(rewrite, text)
+
+
 def workspace_copy(source: Path) -> str:
-    """The text of the learner's copy of ``source``: the same cells, no jupytext pairing."""
+    """The text of the learner's copy of ``source``: the same cells, no jupytext pairing,
+    and links that work in the workspace (see :func:`workspace_links`)."""
     notebook: dict[str, Any] = json.loads(source.read_text(encoding="utf-8"))
     notebook.get("metadata", {}).pop("jupytext", None)
+    where = f"lessons/{source.name}"
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        cell["source"] = workspace_links(text, where, source.parent).splitlines(keepends=True)
     return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
+
+
+def _fingerprint(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _copy_pages(workspace: Path, lessons: Path, out: TextIO) -> list[Path]:
+    """Copy (or refresh) each course page; never overwrite a page the learner changed."""
+    state_file = workspace / _STATE
+    try:
+        state: dict[str, str] = json.loads(state_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        state = {}
+    made = []
+    for page in COURSE_PAGES:
+        source = lessons.parent / page
+        if not source.exists():
+            continue
+        text = workspace_links(source.read_text(encoding="utf-8"), page, lessons)
+        target = workspace / posixpath.basename(page)
+        if target.exists():
+            current = _fingerprint(target.read_text(encoding="utf-8"))
+            if current == _fingerprint(text):
+                state[target.name] = current
+                continue
+            if state.get(target.name) != current:
+                print(
+                    f"netpol-lab: {target} is yours (you changed it): not refreshed; "
+                    f"the course's version is {page}",
+                    file=out,
+                )
+                continue
+        target.write_text(text, encoding="utf-8")
+        state[target.name] = _fingerprint(text)
+        made.append(target)
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    state_file.write_text(json.dumps(state, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return made
 
 
 def _write_settings(workspace: Path) -> None:
@@ -81,6 +193,8 @@ def init(workspace: Path, lessons: Path = LESSONS, out: TextIO = sys.stdout) -> 
     readme = workspace / "README.md"
     if not readme.exists():
         readme.write_text(_README, encoding="utf-8")
+    for page in _copy_pages(workspace, lessons, out):
+        print(f"netpol-lab: copied the course page {page.name} into {workspace}/", file=out)
     _write_settings(workspace)
     if made:
         print(

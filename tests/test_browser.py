@@ -154,7 +154,8 @@ def test_learner_studies_a_lesson_in_the_workspace_and_the_repository_stays_clea
     a workspace copy of lesson 04; a self-check answered wrongly then rightly, a
     predict-then-reveal that draws nothing before the learner commits, a "write it"
     challenge graded by the autograder (feedback cleared by an edit); Run All and Save;
-    then `git status --porcelain` is what it was before."""
+    the lesson's glossary link opens the workspace's glossary; then `git status
+    --porcelain` is what it was before."""
     from playwright.sync_api import expect, sync_playwright
 
     from lessonkit import bank, workspace
@@ -202,10 +203,10 @@ def test_learner_studies_a_lesson_in_the_workspace_and_the_repository_stays_clea
             reveal = page.locator(".netpol-predict-flows").first
             reveal.scroll_into_view_if_needed()
             picture = reveal.locator("img.netpol-reveal-diagram")
-            expect(picture).to_be_hidden()
+            expect(reveal.locator("img")).to_have_count(0)  # not even a hidden answer image
             reveal.get_by_role("button", name="Reveal").click()
             expect(reveal.locator(".netpol-feedback")).to_contain_text("Predict every")
-            expect(picture).to_be_hidden()
+            expect(reveal.locator("img")).to_have_count(0)
             rows = reveal.locator(".widget-toggle-buttons")
             for i, answer in enumerate(predict.answers):
                 rows.nth(i).get_by_role("button", name=answer, exact=True).click()
@@ -238,6 +239,17 @@ def test_learner_studies_a_lesson_in_the_workspace_and_the_repository_stays_clea
                 timeout=TIMEOUT_MS,
             )
             page.screenshot(path=str(OUTPUT / "lesson-04-workspace.png"))
+
+            # 4. the lesson's glossary link works in the learner's JupyterLab
+            link = page.locator(".jp-RenderedMarkdown a", has_text="glossary").first
+            link.scroll_into_view_if_needed()
+            href = link.evaluate("a => a.href")
+            response = page.request.get(href)
+            assert response.status == 200, f"{href}: HTTP {response.status}"
+            assert "# Glossary" in response.text()
+            link.click()
+            tab = page.locator(".lm-TabBar-tabLabel", has_text="glossary.md")
+            expect(tab).to_have_count(1)
         finally:
             browser.close()
 

@@ -635,7 +635,30 @@ def _recorded_scenes():
             draw_main([SHOP_YAML, "--port", "3306", "-o", "-"])
     finally:
         d._layout = original
+    # each "write it" challenge as the learner first sees it (its starter policies)
+    from lessonkit.challenges import CHALLENGES
+    from lessonkit.scenes import with_yaml
+
+    for item in CHALLENGES.values():
+        cluster, flows = with_yaml(item.world(), item.starter), tuple(item.flows())
+        seen.setdefault((repr(cluster), flows), (cluster, flows))
     return list(seen.values())
+
+
+def _deny_everything(cluster: Cluster) -> Cluster:
+    """``cluster`` with a default deny (ingress and egress) in every namespace: every
+    arrow between pods carries the longest label ("blocked by egress and ingress")."""
+    namespaces = sorted({p.namespace for p in cluster.pods})
+    deny = [
+        NetworkPolicy(
+            "deny-everything",
+            ns,
+            LabelSelector.of({}),
+            policy_types=(PolicyType.INGRESS, PolicyType.EGRESS),
+        )
+        for ns in namespaces
+    ]
+    return cluster.with_policies(deny)
 
 
 def _overlap(a, b, tolerance=0.5) -> bool:
@@ -645,10 +668,38 @@ def _overlap(a, b, tolerance=0.5) -> bool:
     )
 
 
+def _text_extent(text, renderer):
+    """What a text covers: its white box when it has one, else its glyphs."""
+    patch = text.get_bbox_patch()
+    if patch is not None:
+        return patch.get_window_extent(renderer)
+    return text.get_window_extent(renderer)
+
+
+def _arrowheads(ax):
+    """(gid, extent) of every drawn arrowhead, in display coordinates."""
+    from matplotlib.patches import FancyArrowPatch
+    from matplotlib.transforms import Bbox
+
+    heads = []
+    for patch in ax.patches:
+        if not isinstance(patch, FancyArrowPatch):
+            continue
+        paths, fillables = patch._get_path_in_displaycoord()
+        for path, filled in zip(paths, fillables, strict=True):
+            if filled:
+                extent = Bbox.from_extents(*path.get_extents().extents)
+                heads.append((f"the head of {patch.get_gid()}", extent))
+    return heads
+
+
 def _layout_problems(fig, ax) -> list[str]:
-    """Overlapping text boxes, text over a cross or a lamp, text outside the figure, and
-    arrows whose visible length (outside all text and boxes) is under MIN_ARROW_PX."""
+    """Overlapping text boxes; text over a cross or a lamp; an arrow's label or a
+    namespace header over a pod box; any text over an arrowhead; text outside the
+    figure; and arrows whose visible length (outside all text and boxes) is under
+    MIN_ARROW_PX."""
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+    from matplotlib.transforms import Bbox
 
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
@@ -656,12 +707,29 @@ def _layout_problems(fig, ax) -> list[str]:
     legend = ax.get_legend()
     if legend is not None:
         texts += [t for t in legend.get_texts() if t.get_text().strip()]
-    boxes = [(repr(t.get_text()), t.get_window_extent(renderer)) for t in texts]
+    boxes = [(repr(t.get_text()), _text_extent(t, renderer)) for t in texts]
+    outside = [  # texts that belong outside every pod box: labels and headers
+        (repr(t.get_text()), _text_extent(t, renderer))
+        for t in texts
+        if (t.get_gid() or "").startswith(("label:", "header:"))
+    ]
+    pod_boxes = [
+        (p.get_gid(), p.get_window_extent(renderer))
+        for p in ax.patches
+        if isinstance(p, FancyBboxPatch) and (p.get_gid() or "").startswith("box:")
+    ]
     marks = [
         (line.get_gid(), line.get_window_extent(renderer))
         for line in ax.lines
         if (line.get_gid() or "").startswith(("block:", "lamp:"))
     ]
+    heads = _arrowheads(ax)
+    for patch in ax.patches:  # where each arrow starts: its tail is as visible as its head
+        if isinstance(patch, FancyArrowPatch):
+            x, y = ax.transData.transform(patch._path_original.vertices[0])
+            heads.append(
+                (f"the tail of {patch.get_gid()}", Bbox.from_extents(x - 3, y - 3, x + 3, y + 3))
+            )
     problems = []
     frame = fig.bbox
     for i, (name, box) in enumerate(boxes):
@@ -672,14 +740,14 @@ def _layout_problems(fig, ax) -> list[str]:
         for other, obox in boxes[i + 1 :]:
             if _overlap(box, obox):
                 problems.append(f"{name} overlaps {other}")
-        for mark, mbox in marks:
+        for mark, mbox in [*marks, *heads]:
             if _overlap(box, mbox):
                 problems.append(f"{name} overlaps {mark}")
-    solid = [b for _, b in boxes] + [
-        p.get_window_extent(renderer)
-        for p in ax.patches
-        if isinstance(p, FancyBboxPatch) and (p.get_gid() or "").startswith("box:")
-    ]
+    for name, box in outside:
+        for pod, pbox in pod_boxes:
+            if _overlap(box, pbox):
+                problems.append(f"{name} covers the pod box {pod}")
+    solid = [b for _, b in boxes] + [b for _, b in pod_boxes]
     for patch in ax.patches:
         if not isinstance(patch, FancyArrowPatch):
             continue
@@ -704,7 +772,7 @@ def test_every_course_diagram_is_free_of_overlaps_and_keeps_its_arrows_visible()
     widths = set()
     problems = []
     for cluster, flows in scenes_drawn:
-        for variant in (cluster, cluster.with_cni("flannel")):
+        for variant in (cluster, cluster.with_cni("flannel"), _deny_everything(cluster)):
             fig, _diagram = flow_figure(variant, flows, title="A title as long as most titles")
             widths.add(round(fig.get_size_inches()[0], 2))
             problems += [
@@ -729,6 +797,26 @@ def test_the_overlap_check_finds_overlaps_and_hidden_arrows():
     x, y = label.get_position()
     ax.text(x, y, "X" * 12, fontsize=60, ha="center", va="center")  # hides the shaft
     assert any("px visible" in p for p in _layout_problems(fig, ax))
+
+
+def test_the_overlap_check_finds_labels_on_pod_boxes_and_arrowheads():
+    """A label moved onto a pod box, and a text on an arrowhead, are both reported."""
+    fig, _ = flow_figure(three_tier(DB_POLICY), FLOWS)
+    ax = fig.axes[0]
+    assert _layout_problems(fig, ax) == []
+    label = next(t for t in ax.texts if (t.get_gid() or "").startswith("label:"))
+    box = next(p for p in ax.patches if p.get_gid() == "box:shop/api")
+    x0, y0 = box.get_x(), box.get_y()
+    label.set_position((x0 + 0.2, y0 + box.get_height() - 0.1))
+    label.set_horizontalalignment("center")
+    label.set_verticalalignment("bottom")
+    assert any("covers the pod box box:shop/api" in p for p in _layout_problems(fig, ax))
+    fig, _ = flow_figure(three_tier(), [Flow("shop/web", "shop/api", 8080)])
+    ax = fig.axes[0]
+    arrow = next(p for p in ax.patches if (p.get_gid() or "").startswith("arrow:"))
+    end = arrow._path_original.vertices[-1]
+    ax.text(*end, "o", fontsize=7, ha="center", va="center")
+    assert any("overlaps the head of arrow:" in p for p in _layout_problems(fig, ax))
 
 
 def test_lamps_agree_with_the_banner_on_a_cni_that_does_not_enforce():

@@ -522,7 +522,7 @@ def test_predict_flows_needs_one_prediction_per_flow(choices: object) -> None:
 
 def test_predict_flows_widget_reveals_after_every_prediction() -> None:
     q = PredictFlows(scenes.three_tier(with_db_policy=True), scenes.three_tier_flows())
-    _question, *toggles, button, feedback, _out = q.widget.children
+    _question, *toggles, button, feedback = q.widget.children
     assert [t.description for t in toggles] == [
         "user -> web",
         "web -> api",
@@ -621,6 +621,23 @@ def test_unknown_check_ids_name_the_known_ones():
         bank.get("01-nope")
 
 
+def _images(widget) -> list:
+    """Every image widget inside ``widget`` (children of children too), and every Output
+    area's recorded outputs that hold an image."""
+    import ipywidgets as w
+
+    found = []
+    stack = [widget]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, w.Image):
+            found.append(node)
+        if isinstance(node, w.Output):
+            found += [o for o in node.outputs if "image/png" in o.get("data", {})]
+        stack.extend(getattr(node, "children", ()))
+    return found
+
+
 def test_predict_flows_draws_nothing_until_the_learner_commits():
     import ipywidgets as w
 
@@ -628,17 +645,34 @@ def test_predict_flows_draws_nothing_until_the_learner_commits():
     box = check.widget
     toggles = [c for c in box.children if isinstance(c, w.ToggleButtons)]
     button = next(c for c in box.children if isinstance(c, w.Button))
-    picture = next(c for c in box.children if isinstance(c, w.Image))
     feedback = next(c for c in box.children if isinstance(c, w.HTML) and c is not box.children[0])
-    assert bytes(picture.value) == b"" and picture.layout.display == "none"
+    assert _images(box) == [], "no answer image (not even a hidden one) before a prediction"
     button.click()  # nothing predicted yet: no reveal
-    assert bytes(picture.value) == b"" and "Predict every connection first" in feedback.value
+    assert _images(box) == [] and "Predict every connection first" in feedback.value
+    toggles[0].value = check.answers[0]
+    button.click()  # one prediction of four is not a commitment
+    assert _images(box) == []
     for toggle, answer in zip(toggles, check.answers, strict=True):
         toggle.value = answer
     button.click()
     assert "All 4 predictions hold" in feedback.value
+    (picture,) = _images(box)
     assert bytes(picture.value).startswith(b"\x89PNG"), "drawn once the learner commits"
-    assert picture.layout.display == "block"
+    assert picture.layout.display != "none"
+    button.click()  # revealing again adds no second diagram
+    assert len(_images(box)) == 1
+
+
+def test_no_bank_widget_holds_an_image_before_the_learner_acts():
+    """Every self-check and challenge of the bank, as first displayed: no answer image."""
+    from lessonkit import bank
+
+    for check_id in bank.ids():
+        check = bank.get(check_id)
+        widget = getattr(check, "widget", None)
+        if widget is None:
+            continue
+        assert _images(widget) == [], f"{check_id} shows an image before any answer"
 
 
 def _grade():
@@ -728,3 +762,19 @@ def test_lessonkit_docstring_examples():
         result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
         assert result.failed == 0, f"{result.failed} doctest example(s) failed in {name}"
         assert result.attempted > 0, name
+
+
+def test_the_service_port_drill_says_truly_what_the_starting_policy_does():
+    """08-drill-service-port: "locks web out (every other pod is already kept out)"."""
+    from lessonkit.challenges import CHALLENGES
+    from lessonkit.scenes import with_yaml
+    from npcore import Connection, is_allowed
+
+    item = CHALLENGES["08-drill-service-port"]
+    assert "locks web out" in item.task and "lets other pods in" not in item.task
+    cluster = with_yaml(item.world(), item.starter)
+    api = cluster.pod("shop/api")
+    sources = [*(p for p in cluster.pods if p.key != "shop/api"), *cluster.externals]
+    assert sources
+    for src in sources:
+        assert not is_allowed(cluster, Connection(src, api, 8080)).allowed, src

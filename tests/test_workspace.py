@@ -37,7 +37,83 @@ def test_copies_are_not_paired_with_the_jupytext_twins(tmp_path: Path) -> None:
     assert "jupytext" in json.loads(source.read_text(encoding="utf-8"))["metadata"]
     copy = json.loads(workspace.workspace_copy(source))
     assert "jupytext" not in copy["metadata"]
-    assert copy["cells"] == json.loads(source.read_text(encoding="utf-8"))["cells"]
+    original = json.loads(source.read_text(encoding="utf-8"))["cells"]
+    assert [c["cell_type"] for c in copy["cells"]] == [c["cell_type"] for c in original]
+    code = [c["source"] for c in original if c["cell_type"] == "code"]
+    assert [c["source"] for c in copy["cells"] if c["cell_type"] == "code"] == code
+
+
+def _markdown_of(path: Path) -> str:
+    if path.suffix != ".ipynb":
+        return path.read_text(encoding="utf-8")
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return "\n".join(
+        "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+        for c in cells
+        if c["cell_type"] == "markdown"
+    )
+
+
+def test_every_relative_link_resolves_in_the_workspace(tmp_path: Path) -> None:
+    """JupyterLab serves only the workspace: every relative link of every lesson (and of
+    every course page copied beside them) must name a file inside it."""
+    ws = tmp_path / "ws"
+    workspace.init(ws, out=io.StringIO())
+    pages = sorted(ws.glob("*.ipynb")) + sorted(ws.glob("*.md"))
+    checked = 0
+    broken = []
+    for page in pages:
+        for target in workspace.relative_links(_markdown_of(page)):
+            resolved = (page.parent / target.split("#")[0]).resolve()
+            checked += 1
+            if not resolved.is_file() or ws.resolve() not in resolved.parents:
+                broken.append(f"{page.name}: ({target})")
+    assert not broken, "links that 404 in the learner's JupyterLab:\n" + "\n".join(broken)
+    assert checked >= 8 + 10  # each lesson links the glossary; the glossary links lessons
+    glossary = (ws / "glossary.md").read_text(encoding="utf-8")
+    assert glossary.startswith("# Glossary")
+    for lesson in ws.glob("*.ipynb"):
+        assert "(glossary.md)" in _markdown_of(lesson), lesson.name
+
+
+def test_the_link_rewrite_keeps_what_the_workspace_does_not_hold() -> None:
+    text = (
+        "[g](../docs/glossary.md) [a](../lessons/05-three-tier-policy.ipynb#top) "
+        "[u](https://kubernetes.io/x.md) [in](#here) [other](../docs/nbgrader.md)"
+    )
+    assert workspace.workspace_links(text, "lessons/01-traffic-direction.ipynb") == (
+        "[g](glossary.md) [a](05-three-tier-policy.ipynb#top) "
+        "[u](https://kubernetes.io/x.md) [in](#here) [other](../docs/nbgrader.md)"
+    )
+    assert workspace.relative_links(text) == [
+        "../docs/glossary.md",
+        "../lessons/05-three-tier-policy.ipynb#top",
+        "../docs/nbgrader.md",
+    ]
+
+
+def test_course_pages_are_refreshed_but_a_learners_edit_wins(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    (course / "lessons").mkdir(parents=True)
+    (course / "docs").mkdir()
+    shutil.copy(workspace.lesson_sources()[0], course / "lessons")
+    tracked = course / "docs" / "glossary.md"
+    tracked.write_text("# Glossary\n\nv1 ([01](../lessons/01-a.ipynb))\n", encoding="utf-8")
+    ws = tmp_path / "ws"
+    workspace.init(ws, lessons=course / "lessons", out=io.StringIO())
+    copy = ws / "glossary.md"
+    assert copy.read_text(encoding="utf-8") == "# Glossary\n\nv1 ([01](../lessons/01-a.ipynb))\n"
+    tracked.write_text("# Glossary\n\nv2\n", encoding="utf-8")
+    out = io.StringIO()
+    workspace.init(ws, lessons=course / "lessons", out=out)
+    assert copy.read_text(encoding="utf-8") == "# Glossary\n\nv2\n", "refreshed"
+    assert "glossary.md" in out.getvalue()
+    copy.write_text("# Glossary\n\nv2 and MY NOTE\n", encoding="utf-8")
+    tracked.write_text("# Glossary\n\nv3\n", encoding="utf-8")
+    out = io.StringIO()
+    workspace.init(ws, lessons=course / "lessons", out=out)
+    assert "MY NOTE" in copy.read_text(encoding="utf-8"), "a learner's edit is never overwritten"
+    assert "is yours" in out.getvalue()
 
 
 def test_reset_gives_a_fresh_copy_and_keeps_the_old(tmp_path: Path) -> None:

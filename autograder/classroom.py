@@ -43,10 +43,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbformat.notebooknode import NotebookNode, from_dict
-from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Float, Integer, Unicode
+try:
+    from nbformat.notebooknode import NotebookNode, from_dict
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.preprocessors import NbGraderPreprocessor
+    from traitlets import Float, Integer, Unicode
+except ModuleNotFoundError as missing:  # an install without the grading extra
+    if __name__ != "__main__":
+        raise
+    sys.exit(
+        f"python -m autograder.classroom: needs the grading extra ({missing.name} is not "
+        "installed): pip install 'netpol-lab[grading]'"
+    )
 
 from autograder import kernels, sandbox
 from autograder.progress import Progress, outcome_text, summary_table
@@ -498,6 +506,9 @@ def _autograde_cli(args: argparse.Namespace) -> int:
     print(f"graded {len(report.students) - len(report.manual)} submission(s) of {args.assignment}")
     for path in report.restored:
         print(f"RESTORED {path}: it changed while learner code ran")
+    for outcome in report.outcomes.values():  # the stable lines scripts read: "STUDENT: X / Y"
+        if outcome.status == "graded":
+            print(f"{outcome.student}: {outcome.score:g} / {outcome.max_score:g}")
     print(summary_table(report.outcomes.values(), report.kernel_failures))
     return 1 if report.manual else 0
 

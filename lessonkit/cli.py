@@ -143,7 +143,15 @@ def _run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:
     """Run ``npcore draw`` with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     arguments = list(argv) if argv is not None else sys.argv[1:]
-    return run(prog, lambda: _run(build_parser(prog).parse_args(arguments)))
+    try:
+        return run(prog, lambda: _run(build_parser(prog).parse_args(arguments)))
+    except ModuleNotFoundError as missing:  # an install without the lessons extra
+        print(
+            f"{prog}: error: drawing needs the lessons extra ({missing.name} is not "
+            "installed): pip install 'netpol-lab[lessons]'",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -313,7 +313,7 @@ def rule_matches(
     policy_namespace: str,
     peer: Endpoint,
     dst: Endpoint,
-    port: int,
+    port: int | None,
     protocol: Protocol,
     namespace_labels: Mapping[str, Mapping[str, str]],
     *,
@@ -323,7 +323,9 @@ def rule_matches(
 
     ``peer`` is the other side (the source for ingress, the destination for egress);
     ``dst`` is the destination, against which named ports resolve.  Indices are ``None``
-    when the rule has no peers (no ports) and so matches all.
+    when the rule has no peers (no ports) and so matches all.  ``port`` is ``None`` when
+    the connection names a port the destination does not declare: no port matches then,
+    and the peers are still matched (so an explanation names the right reason).
     """
     peer_index: int | None = None
     peer_ok = True
@@ -340,8 +342,8 @@ def rule_matches(
                 peer_index, peer_ok = i, True
                 break
     port_index: int | None = None
-    port_ok = True
-    if rule.ports:
+    port_ok = port is not None
+    if rule.ports and port is not None:
         port_ok = False
         for i, entry in enumerate(rule.ports):
             if port_matches(entry, dst, port, protocol):
@@ -374,9 +376,6 @@ def _direction(
             direction
         )
         for index, rule in enumerate(rules):
-            if port is None:
-                misses.append(RuleMiss(policy.key, index, True, False))
-                continue
             peer_i, port_i, peer_ok, port_ok = rule_matches(
                 rule,
                 policy.namespace,

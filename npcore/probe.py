@@ -19,11 +19,27 @@
     A JSON **list** with one document per probed port and protocol, each exactly the
     ``npcore matrix --port N --protocol P --format json`` document.
 ``run.sh``
-    A bash script that needs only ``kubectl``: it waits for the pods, reads their IPs,
-    runs ``/agnhost connect IP:PORT --timeout=... --protocol=...`` from every pod to every
-    pod for every probed port (as the upstream e2e prober does), and writes
-    ``observed.json`` in the same schema (``cni`` and ``enforced`` are ``null``: the
-    script cannot know them).
+    A bash script that needs only ``kubectl``: it waits for the pods it created (each by
+    name, never a whole namespace), reads their IPs, runs ``/agnhost connect IP:PORT
+    --timeout=... --protocol=...`` from every pod to every pod for every probed port (as
+    the upstream e2e prober does), and writes ``observed.json`` in the same schema
+    (``cni`` and ``enforced`` are ``null``: the script cannot know them), plus
+    ``rejected``: the cells that were refused rather than timed out (see
+    :func:`run_script` for how each outcome is read).
+
+``cleanup.sh``
+    Deletes what the two manifests created, by name: the policies, the Services, the
+    pods; never a namespace (one may be the learner's own, and ``kube-system`` is the
+    cluster's).
+
+Pods in system namespaces (``kube-system``, every ``kube-*``) never become Ready
+(:data:`NEVER_READY`): the cluster's own Services there select labels such as
+``k8s-app: kube-dns``, and a probe pod that became one of their endpoints would answer
+the cluster's DNS queries.  A pod that is not Ready is no Service's endpoint, and
+NetworkPolicy applies to it all the same.
+
+Everything written into ``run.sh`` or the manifests from the command line is checked
+first (:func:`timeout_error`, :func:`image_error`) and shell-quoted.
 
 The probed ports are the numbers and protocols the pods declare (every
 ``containerPort``); a scenario that declares none is probed on TCP 80.  Services and
@@ -34,6 +50,7 @@ with the prediction is :mod:`npcore.probecompare`.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from collections.abc import Iterable, Mapping
 
@@ -53,8 +70,11 @@ from npcore.reachability import matrix
 __all__ = [
     "AGNHOST_IMAGE",
     "DEFAULT_TIMEOUT",
+    "NEVER_READY",
     "Target",
+    "cleanup_script",
     "expected_documents",
+    "image_error",
     "namespace_manifest",
     "pod_manifest",
     "policy_manifest",
@@ -64,6 +84,8 @@ __all__ = [
     "scenario_documents",
     "scenario_yaml",
     "service_manifest",
+    "system_namespace",
+    "timeout_error",
     "yaml_documents",
 ]
 
@@ -73,7 +95,64 @@ AGNHOST_IMAGE = "registry.k8s.io/e2e-test-images/agnhost:2.52"
 #: How long ``agnhost connect`` waits: a blocked connection shows as a timeout.
 DEFAULT_TIMEOUT = "2s"
 
+#: A readiness gate nobody sets: a pod with it runs its containers but is never Ready.
+NEVER_READY = "netpol-lab.example/never-ready"
+
 Target = tuple[int, Protocol]
+
+_DURATION = re.compile(r"[0-9]{1,6}(ms|s|m)")
+# The image reference grammar of the container tools (distribution/reference): an optional
+# registry host[:port], slash-separated lowercase path components, an optional :tag and an
+# optional @algorithm:hex digest.
+_LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
+_HOST = rf"{_LABEL}(?:\.{_LABEL})*"
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE = re.compile(
+    rf"(?:{_HOST}(?::[0-9]{{1,5}})?/)?{_COMPONENT}(?:/{_COMPONENT})*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?"
+)
+
+
+def timeout_error(text: str) -> str | None:
+    """Why ``text`` is not a usable ``agnhost connect --timeout`` (a Go duration in whole
+    milliseconds, seconds or minutes, more than zero), or ``None`` when it is.
+
+    >>> timeout_error("2s") is None, timeout_error("1500ms") is None
+    (True, True)
+    >>> timeout_error("abc")
+    "'abc' is not a duration: write a whole number with ms, s or m, like 2s"
+    >>> timeout_error("0s")
+    "'0s' is no time at all: agnhost would wait forever; use at least 1s"
+    """
+    if not _DURATION.fullmatch(text):
+        return f"{text!r} is not a duration: write a whole number with ms, s or m, like 2s"
+    if int(text.rstrip("ms")) == 0:
+        return f"{text!r} is no time at all: agnhost would wait forever; use at least 1s"
+    return None
+
+
+def image_error(text: str) -> str | None:
+    """Why ``text`` is not a container image reference (``[HOST[:PORT]/]PATH[:TAG][@DIGEST]``),
+        or ``None`` when it is.
+
+        >>> image_error("registry.k8s.io/e2e-test-images/agnhost:2.52") is None
+        True
+        >>> image_error("x; touch /tmp/PW")[:40]
+    "'x; touch /tmp/PW' is not an image refer"
+    """
+    if len(text) > 255 or not _IMAGE.fullmatch(text):
+        return (
+            f"{text!r} is not an image reference: write it as kubectl would pull it, "
+            f"like {AGNHOST_IMAGE}"
+        )
+    return None
+
+
+def system_namespace(name: str) -> bool:
+    """``kube-system`` and the other ``kube-*`` namespaces, where the cluster's own
+    Services (kube-dns, metrics-server) select pods by label."""
+    return name.startswith("kube-")
 
 
 def probe_targets(cluster: Cluster) -> tuple[Target, ...]:
@@ -118,7 +197,8 @@ def _container(port: int, protocol: Protocol, name: str | None, image: str) -> d
 def pod_manifest(
     pod: Pod, targets: Iterable[Target], image: str = AGNHOST_IMAGE
 ) -> dict[str, object]:
-    """``pod`` as a Pod that listens on every target; its labels and port names kept."""
+    """``pod`` as a Pod that listens on every target; its labels and port names kept.
+    In a system namespace it carries the :data:`NEVER_READY` readiness gate."""
     names: Mapping[tuple[int, Protocol], str | None] = {
         (p.port, Protocol(p.protocol)): p.name for p in pod.ports
     }
@@ -128,12 +208,11 @@ def pod_manifest(
     containers = [
         _container(port, proto, names.get((port, proto)), image) for port, proto in targets
     ]
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": metadata,
-        "spec": {"terminationGracePeriodSeconds": 1, "containers": containers},
-    }
+    spec: dict[str, object] = {"terminationGracePeriodSeconds": 1}
+    if system_namespace(pod.namespace):
+        spec["readinessGates"] = [{"conditionType": NEVER_READY}]
+    spec["containers"] = containers
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}
 
 
 def _selector(selector: LabelSelector) -> dict[str, object]:
@@ -294,23 +373,43 @@ _SCRIPT = r"""#!/usr/bin/env bash
 # write what happened to observed.json, in the schema of expected.json.  Needs kubectl
 # (with a context on the practice cluster) and nothing else.  Usage:
 #   bash run.sh [OUTPUT]          (default observed.json; TIMEOUT=3s bash run.sh to wait longer)
+# Each connection is one of: connected (true); TIMEOUT, dropped by the network (false);
+# REFUSED or another network error, rejected (false, and listed in "rejected").  Anything
+# else (kubectl exec refused, a container missing) stops the script with the message.
 set -u
 OUT="${1:-observed.json}"
-TIMEOUT="${TIMEOUT:-@TIMEOUT@}"
+DEFAULT_TIMEOUT=@TIMEOUT@
+TIMEOUT="${TIMEOUT:-$DEFAULT_TIMEOUT}"
 KUBECTL="${KUBECTL:-kubectl}"
 PEERS=(@PEERS@)
 CONTAINERS=(@CONTAINERS@)
 PROBES=(@PROBES@)
-NAMESPACES=(@NAMESPACES@)
 
-for ns in "${NAMESPACES[@]}"; do
-  "$KUBECTL" wait --for=condition=Ready pod --all -n "$ns" --timeout=300s >&2 || exit 2
+if ! [[ $TIMEOUT =~ ^[0-9]+(ms|s|m)$ ]]; then
+  echo "run.sh: TIMEOUT=$TIMEOUT is not a duration: write a whole number" \
+    "with ms, s or m, like 2s" >&2
+  exit 2
+fi
+ERR=$(mktemp) || exit 2
+trap 'rm -f "$ERR" "$OUT.partial"' EXIT
+
+# Wait only for the pods npcore probe created, each by name (other pods in the same
+# namespaces, such as finished Jobs in kube-system, never become ready).
+for peer in "${PEERS[@]}"; do
+  if ! "$KUBECTL" wait --for=condition=ContainersReady "pod/${peer#*/}" -n "${peer%%/*}" \
+      --timeout=300s >/dev/null 2>"$ERR"; then
+    echo "run.sh: pod $peer is not ready after 300s; nothing was probed." >&2
+    sed 's/^/  kubectl: /' "$ERR" >&2
+    echo "  Look at it: kubectl describe pod -n ${peer%%/*} ${peer#*/}" \
+      "(was scenario.yaml applied? can the image be pulled?)" >&2
+    exit 2
+  fi
 done
 IPS=()  # by index, as PEERS (no associative arrays: macOS ships bash 3.2)
 for i in "${!PEERS[@]}"; do
   peer=${PEERS[$i]}
   IPS[$i]=$("$KUBECTL" get pod -n "${peer%%/*}" "${peer#*/}" -o jsonpath='{.status.podIP}')
-  if [ -z "${IPS[$i]}" ]; then echo "no IP for pod $peer" >&2; exit 2; fi
+  if [ -z "${IPS[$i]}" ]; then echo "run.sh: no IP for pod $peer" >&2; exit 2; fi
 done
 
 peers_json=""
@@ -323,6 +422,7 @@ for peer in "${PEERS[@]}"; do peers_json+="${peers_json:+, }\"$peer\""; done
     lower=$(echo "$proto" | tr '[:upper:]' '[:lower:]')
     [ $first_probe = 1 ] || echo "  ,"
     first_probe=0
+    rejected=""
     printf '  {"port": %s, "protocol": "%s", "cni": null, "enforced": null,\n' "$port" "$proto"
     printf '   "peers": [%s],\n   "allowed": {\n' "$peers_json"
     for i in "${!PEERS[@]}"; do
@@ -334,22 +434,34 @@ for peer in "${PEERS[@]}"; do peers_json+="${peers_json:+, }\"$peer\""; done
         case "$host" in *:*) host="[$host]" ;; esac
         if "$KUBECTL" exec -n "${src%%/*}" "${src#*/}" -c "${CONTAINERS[$i]}" -- \
             /agnhost connect "$host:$port" --timeout="$TIMEOUT" --protocol="$lower" \
-            >/dev/null 2>&1; then
-          verdict=true
+            >/dev/null 2>"$ERR"; then
+          verdict=true; outcome=connected
+        elif grep -q '^TIMEOUT' "$ERR"; then
+          verdict=false; outcome=timeout
+        elif grep -q -e '^REFUSED' -e '^OTHER' "$ERR"; then
+          verdict=false; outcome="rejected ($(grep -m1 -e '^REFUSED' -e '^OTHER' "$ERR"))"
+          rejected+="${rejected:+, }[\"$src\", \"$dst\"]"
         else
-          verdict=false
+          echo "run.sh: $proto $port $src -> $dst: kubectl exec failed," \
+            "not a connection outcome:" >&2
+          sed 's/^/  /' "$ERR" >&2
+          echo "  Nothing was written. Check that pod $src runs its container" \
+            "${CONTAINERS[$i]} and that you may exec into it" \
+            "(kubectl auth can-i create pods/exec -n ${src%%/*}), then run run.sh again." >&2
+          exit 2
         fi
-        echo "$proto $port $src -> $dst: $verdict" >&2
+        echo "$proto $port $src -> $dst: $outcome" >&2
         row+="${row:+, }\"$dst\": $verdict"
       done
       sep=","
       [ "$i" = "$((${#PEERS[@]} - 1))" ] && sep=""
       printf '     "%s": {%s}%s\n' "$src" "$row" "$sep"
     done
-    printf '   }}\n'
+    printf '   },\n   "rejected": [%s]}\n' "$rejected"
   done
   echo "]"
-} > "$OUT"
+} > "$OUT.partial" || exit 2
+mv "$OUT.partial" "$OUT" || exit 2
 echo "wrote $OUT; compare it with: npcore probe compare expected.json $OUT" >&2
 """
 
@@ -357,18 +469,31 @@ echo "wrote $OUT; compare it with: npcore probe compare expected.json $OUT" >&2
 def run_script(
     cluster: Cluster, targets: Iterable[Target] | None = None, timeout: str = DEFAULT_TIMEOUT
 ) -> str:
-    """The kubectl-only ``run.sh`` that probes every ordered pair of pods."""
+    """The kubectl-only ``run.sh`` that probes every ordered pair of pods.
+
+    Rules of the script (tested through a stand-in kubectl): it waits for each probe pod
+    by name (``kubectl wait pod/NAME -n NS``, containers ready), and names the pod that
+    is not; ``agnhost connect`` exit 0 is *connected*; ``TIMEOUT`` on its standard error
+    is *dropped* (``false``); ``REFUSED`` or ``OTHER`` (a reset, "no route to host": the
+    network or the plugin answered) is ``false`` and listed in ``rejected``, since some
+    plugins (kube-router, so k3s) reject blocked connections instead of dropping them;
+    anything else is not a connection outcome (``kubectl exec`` refused, no such
+    container) and stops the script, exit 2, without writing the output.  Every value
+    interpolated into the script is shell-quoted; ``timeout`` must pass
+    :func:`timeout_error` (a ``ValueError`` otherwise).
+    """
+    problem = timeout_error(timeout)
+    if problem:
+        raise ValueError(f"--timeout {problem}")
     chosen = tuple(targets) if targets is not None else probe_targets(cluster)
     first = chosen[0]
     container = f"serve-{first[0]}-{first[1].lower()}"
     peers = [pod.key for pod in cluster.pods]
-    namespaces = sorted({pod.namespace for pod in cluster.pods})
     values = {
         "@PEERS@": " ".join(shlex.quote(p) for p in peers),
-        "@CONTAINERS@": " ".join(container for _ in peers),
+        "@CONTAINERS@": " ".join(shlex.quote(container) for _ in peers),
         "@PROBES@": " ".join(shlex.quote(f"{port} {proto}") for port, proto in chosen),
-        "@NAMESPACES@": " ".join(shlex.quote(n) for n in namespaces),
-        "@TIMEOUT@": timeout,
+        "@TIMEOUT@": shlex.quote(timeout),
     }
     script = _SCRIPT
     for key, value in values.items():
@@ -376,11 +501,49 @@ def run_script(
     return script
 
 
+_CLEANUP = r"""#!/usr/bin/env bash
+# Generated by npcore probe: delete what scenario.yaml and policies.yaml created, by name:
+# the NetworkPolicies, the Services and the probe pods.  Namespaces are left in place
+# (one may be yours, and kube-system is the cluster's).  Needs kubectl.  Usage:
+#   bash cleanup.sh
+set -u
+KUBECTL="${KUBECTL:-kubectl}"
+OBJECTS=(@OBJECTS@)
+status=0
+for object in "${OBJECTS[@]}"; do
+  read -r kind ns name <<<"$object"
+  "$KUBECTL" delete "$kind" "$name" -n "$ns" --ignore-not-found --wait=false || status=1
+done
+echo "Namespaces left in place: @NAMESPACES@. If you created one only for this" \
+  "practice: kubectl delete namespace NAME" >&2
+exit $status
+"""
+
+
+def cleanup_script(cluster: Cluster) -> str:
+    """The kubectl-only ``cleanup.sh``: delete the scenario's NetworkPolicies, Services and
+    probe pods by name (never a namespace: one may hold the learner's own objects)."""
+    objects = [
+        *(f"networkpolicy {p.namespace} {p.name}" for p in cluster.policies),
+        *(f"service {s.namespace} {s.name}" for s in cluster.services),
+        *(f"pod {pod.namespace} {pod.name}" for pod in cluster.pods),
+    ]
+    namespaces = sorted({pod.namespace for pod in cluster.pods})
+    return _CLEANUP.replace("@OBJECTS@", " ".join(shlex.quote(o) for o in objects)).replace(
+        "@NAMESPACES@", ", ".join(namespaces)
+    )
+
+
 def probe_files(
     cluster: Cluster, *, image: str = AGNHOST_IMAGE, timeout: str = DEFAULT_TIMEOUT
 ) -> dict[str, str]:
     """The files of ``npcore probe``: name to text (``scenario.yaml``, ``policies.yaml``
-    when there are policies, ``expected.json``, ``run.sh``)."""
+    when there are policies, ``expected.json``, ``run.sh``, ``cleanup.sh``).  A
+    ``ValueError`` names an unusable ``image`` or ``timeout`` (:func:`image_error`,
+    :func:`timeout_error`)."""
+    problem = image_error(image)
+    if problem:
+        raise ValueError(f"--image {problem}")
     targets = probe_targets(cluster)
     policies = yaml_documents(
         [policy_manifest(p) for p in cluster.policies],
@@ -391,6 +554,7 @@ def probe_files(
         "policies.yaml": policies,
         "expected.json": json.dumps(expected_documents(cluster, targets), indent=2) + "\n",
         "run.sh": run_script(cluster, targets, timeout),
+        "cleanup.sh": cleanup_script(cluster),
     }
     if not cluster.policies:  # kubectl apply refuses a file without objects
         del files["policies.yaml"]

@@ -519,3 +519,19 @@ def test_explanations_agree_with_the_verdict(cluster: Cluster, data: st.DataObje
     assert data_dict["blocked_by"] == expected
     if not verdict.policy_allows and verdict.port is not None:
         assert expected, "a denied connection names the side that blocks it"
+
+
+@pytest.mark.parametrize(
+    ("src", "peer_ok"),
+    [(A, True), (Pod("x", "c", {"app": "c"}), False)],
+    ids=["peer-in-from", "peer-not-in-from"],
+)
+def test_undeclared_named_port_still_matches_peers_honestly(src: Pod, peer_ok: bool) -> None:
+    """A connection to a port name the destination does not declare matches no port;
+    the peers are still matched, so the explanation gives the real reason for each rule
+    (kubernetes.io: a named port resolves against the destination pod's ports)."""
+    cluster = Cluster.build(pods=[src, B], policies=[ALLOW_B])
+    verdict = is_allowed(cluster, Connection(src, B, "metrics"))
+    assert not verdict.allowed
+    misses = verdict.ingress.misses
+    assert [(m.peer_ok, m.port_ok) for m in misses] == [(peer_ok, False), (True, False)]

@@ -320,6 +320,7 @@ def test_classroom_cli_without_kernels_prints_the_same_totals(
         max_total = classroom.totals(copy_, ASSIGNMENT, [student])[student][1]
         assert re.search(rf"^{student} +graded +{total:g} / {max_total:g}$", out, re.MULTILINE)
         assert f"] {student}: graded {total:g} / {max_total:g}" in out  # one line per learner
+        assert f"\n{student}: {total:g} / {max_total:g}\n" in out  # the line scripts read
     assert {s: scores(copy_, s) for s in STUDENTS} == before
 
 

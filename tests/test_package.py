@@ -35,3 +35,36 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
         assert "no_such_name" in str(error)
     else:
         raise AssertionError("npcore.no_such_name should not exist")
+
+
+_WITHOUT = """
+import runpy, sys
+sys.modules[{blocked!r}] = None  # as if the extra that brings it were not installed
+sys.argv = [{prog!r}, *{args!r}]
+runpy.run_module({module!r}, run_name="__main__")
+"""
+
+
+def _run_without(
+    blocked: str, module: str, prog: str, args: list[str]
+) -> subprocess.CompletedProcess[str]:
+    code = _WITHOUT.format(blocked=blocked, module=module, prog=prog, args=args)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_drawing_without_the_lessons_extra_says_what_to_install() -> None:
+    done = _run_without(
+        "matplotlib", "lessonkit.cli", "npcore-draw", ["docs/examples/shop.yaml", "--port", "80"]
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "pip install 'netpol-lab[lessons]'" in done.stderr
+
+
+def test_classroom_without_the_grading_extra_says_what_to_install() -> None:
+    done = _run_without("nbformat", "autograder.classroom", "classroom", ["autograde", "x"])
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "pip install 'netpol-lab[grading]'" in done.stderr

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import stat
 import sys
 from collections.abc import Sequence
@@ -33,7 +34,8 @@ from npcore.cli.common import (
     run,
 )
 from npcore.cli.sources import load_input
-from npcore.probe import AGNHOST_IMAGE, DEFAULT_TIMEOUT, probe_files
+from npcore.load import DEFAULT_LIMITS
+from npcore.probe import AGNHOST_IMAGE, DEFAULT_TIMEOUT, image_error, probe_files, timeout_error
 from npcore.probecompare import (
     MatrixDocument,
     ProbeInputError,
@@ -65,29 +67,57 @@ def _generate_parser(prog: str) -> ArgumentParser:
     return parser
 
 
+def _checked(option: str, problem: str | None) -> None:
+    if problem:
+        raise UsageError(f"{option} {problem}")
+
+
+def _write_files(directory: Path, files: dict[str, str], out: TextIO) -> None:
+    """Write ``files`` into ``directory`` (created if needed); any failure is a sentence."""
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"--out {directory}: exists and is not a directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(
+            f"--out {directory}: cannot create the directory ({error.strerror or error}): "
+            "give a directory you may write to"
+        ) from None
+    for name, text in files.items():
+        path = directory / name
+        try:
+            path.write_text(text, encoding="utf-8")
+            if name.endswith(".sh"):
+                path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        except OSError as error:
+            raise UsageError(
+                f"--out {directory}: cannot write {name} ({error.strerror or error}): "
+                "give a directory you may write to"
+            ) from None
+        print(f"wrote {path}", file=out)
+
+
 def _generate(argv: Sequence[str], prog: str, out: TextIO, err: TextIO) -> int:
     args = _generate_parser(prog).parse_args(list(argv))
+    _checked("--timeout", timeout_error(args.timeout))
+    _checked("--image", image_error(args.image))
     cluster = load_input(args.files, cni_name(args.cni), err).cluster
     if not cluster.pods:
         raise UsageError("the input has no pods: there is nothing to probe")
     directory = Path(args.out)
-    if directory.exists() and not directory.is_dir():
-        raise UsageError(f"--out {args.out}: exists and is not a directory")
-    directory.mkdir(parents=True, exist_ok=True)
     files = probe_files(cluster, image=args.image, timeout=args.timeout)
-    for name, text in files.items():
-        path = directory / name
-        path.write_text(text, encoding="utf-8")
-        if name.endswith(".sh"):
-            path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-        print(f"wrote {path}", file=out)
-    d = os.fspath(directory)
-    steps = [f"kubectl apply -f {d}/scenario.yaml"]
+    _write_files(directory, files, out)
+
+    def path(name: str) -> str:
+        return shlex.quote(os.path.join(os.fspath(directory), name))
+
+    steps = [f"kubectl apply -f {path('scenario.yaml')}"]
     if "policies.yaml" in files:
-        steps.append(f"kubectl apply -f {d}/policies.yaml")
+        steps.append(f"kubectl apply -f {path('policies.yaml')}")
     steps += [
-        f"bash {d}/run.sh {d}/observed.json",
-        f"{prog} compare {d}/expected.json {d}/observed.json",
+        f"bash {path('run.sh')} {path('observed.json')}",
+        f"{prog} compare {path('expected.json')} {path('observed.json')}",
+        f"bash {path('cleanup.sh')}  # when you are done: deletes the pods and policies",
     ]
     print(f"next, on a practice cluster (CNI predicted: {cluster.cni}):", file=out)
     for step in steps:
@@ -96,24 +126,41 @@ def _generate(argv: Sequence[str], prog: str, out: TextIO, err: TextIO) -> int:
 
 
 def _read_json(name: str, stdin: TextIO) -> object:
+    """The JSON in ``name`` (``-``: stdin), read with the manifest reader's bounds: at
+    most ``max_bytes``, nested at most as deep as Python's parser allows."""
+    limit = DEFAULT_LIMITS.max_bytes
     try:
-        text = stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+        if name == "-":
+            text = stdin.read(limit + 1)
+        else:
+            with open(name, encoding="utf-8") as stream:
+                text = stream.read(limit + 1)
     except OSError as error:
         raise UsageError(f"{name}: cannot read: {error.strerror or error}") from None
     except UnicodeDecodeError:
         raise UsageError(f"{name}: not UTF-8 text: give the JSON run.sh wrote") from None
+    if len(text) > limit:
+        raise UsageError(
+            f"{name}: larger than {limit} characters: not an observation run.sh writes"
+        )
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise UsageError(
             f"{name}:{error.lineno}:{error.colno}: not valid JSON ({error.msg}); "
-            "did run.sh stop early?"
+            "give the whole file run.sh wrote"
+        ) from None
+    except RecursionError:
+        raise UsageError(
+            f"{name}: nested too deeply to read: not an observation run.sh writes"
         ) from None
 
 
-def _documents(name: str, stdin: TextIO) -> tuple[MatrixDocument, ...]:
+def _documents(name: str, stdin: TextIO) -> tuple[tuple[MatrixDocument, ...], bool]:
+    """The documents in ``name``, and whether the file held one document (not a list)."""
+    data = _read_json(name, stdin)
     try:
-        return parse_documents(_read_json(name, stdin), name)
+        return parse_documents(data, name), isinstance(data, dict)
     except ProbeInputError as error:
         raise UsageError(str(error)) from None
 
@@ -129,10 +176,10 @@ def _compare(argv: Sequence[str], prog: str, out: TextIO) -> int:
     args = parser.parse_args(list(argv))
     if args.expected == "-" and args.observed == "-":
         raise UsageError("stdin (-) can be read only once")
-    expected = _documents(args.expected, sys.stdin)
-    observed = _documents(args.observed, sys.stdin)
+    expected, _ = _documents(args.expected, sys.stdin)
+    observed, single = _documents(args.observed, sys.stdin)
     try:
-        result = compare(expected, observed, args.observed)
+        result = compare(expected, observed, args.observed, observed_single=single)
     except ProbeInputError as error:
         raise UsageError(str(error)) from None
     print(comparison_text(result), file=out)

@@ -213,6 +213,12 @@ def _head_rect(curve: _Curve) -> Rect:
     return (back[0] - 0.17, back[1] - 0.17, back[0] + 0.17, back[1] + 0.17)
 
 
+def _tail_rect(curve: _Curve) -> Rect:
+    """The room around where an arrow starts (its tail stays visible too)."""
+    x, y = curve.start
+    return (x - 0.12, y - 0.12, x + 0.12, y + 0.12)
+
+
 def _box_rects(layout: _Layout) -> list[Rect]:
     return [
         (x - _BOX_W / 2 - 0.06, y - _BOX_H / 2 - 0.06, x + _BOX_W / 2 + 0.06, y + _BOX_H / 2 + 0.06)
@@ -228,10 +234,9 @@ def _curves(layout: _Layout, flows: Sequence[Flow]) -> list[_Curve]:
     scale = _scale(layout)
     hard: list[Rect] = [*_box_rects(layout), *(r for _, r in _headers(layout, paths))]
     for path in paths:
-        tail = path.start
         hard += [
             _head_rect(path),
-            (tail[0] - 0.12, tail[1] - 0.12, tail[0] + 0.12, tail[1] + 0.12),
+            _tail_rect(path),
             *(_cross_rect(path.at(t)) for t in _CROSS_AT.values()),
         ]
     shafts = [point for path in paths for point in path.points(40)]
@@ -271,21 +276,21 @@ def _header_rect_at(anchor: tuple[float, float, str], width: float) -> Rect:
 def _headers(
     layout: _Layout, paths: Sequence[_Curve]
 ) -> list[tuple[tuple[float, float, str], Rect]]:
-    """Each band's header anchor and room: the first candidate spot that no arrow (its
-    shaft, head or crosses) passes through, else the one that fewest points cross."""
+    """Each band's header anchor and room: the first candidate spot that covers no
+    arrowhead or tail, then the fewest crosses, then the fewest arrow points."""
     scale = _scale(layout)
     points = [p for path in paths for p in path.points(60)]
-    marks = [_head_rect(path) for path in paths] + [
-        _cross_rect(path.at(t)) for path in paths for t in _CROSS_AT.values()
-    ]
+    ends = [_head_rect(path) for path in paths] + [_tail_rect(path) for path in paths]
+    crosses = [_cross_rect(path.at(t)) for path in paths for t in _CROSS_AT.values()]
     chosen = []
     for band in layout.bands:
         width = _text_width(band[0], 9, scale, italic=True) + 0.1
 
-        def cost(anchor: tuple[float, float, str], width: float = width) -> tuple[int, int]:
+        def cost(anchor: tuple[float, float, str], width: float = width) -> tuple[int, ...]:
             rect = _header_rect_at(anchor, width)
             return (
-                sum(_area(rect, m) > 0 for m in marks),
+                sum(_area(rect, m) > 0 for m in ends),
+                sum(_area(rect, m) > 0 for m in crosses),
                 sum(rect[0] <= x <= rect[2] and rect[1] <= y <= rect[3] for x, y in points),
             )
 

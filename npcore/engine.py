@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from npcore.cluster import NAMESPACE_NAME_LABEL, Cluster, External, Pod, resolve_port
-from npcore.cni import as_enforced
+from npcore.cni import CNI, as_enforced
 from npcore.ipblock import ipblock_contains
 from npcore.model import (
     IPBlock,
@@ -96,12 +96,17 @@ class RuleMatch:
 
 @dataclass(frozen=True, slots=True)
 class RuleMiss:
-    """A rule of a selecting policy that does not admit the connection, and why."""
+    """A rule of a selecting policy that does not admit the connection, and why.
+
+    ``ipblock_ignored``: the index of a peer of the rule that is an ipBlock containing the
+    other pod's IP, which does not match because the plugin's ipBlock never matches pods
+    (Cilium); ``None`` otherwise."""
 
     policy: str
     rule_index: int
     peer_ok: bool
     port_ok: bool
+    ipblock_ignored: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,6 +357,19 @@ def rule_matches(
     return peer_index, port_index, peer_ok, port_ok
 
 
+def _ipblock_ignored(
+    rule: NetworkPolicyIngressRule | NetworkPolicyEgressRule, other: Endpoint, plugin: CNI
+) -> int | None:
+    """The first ipBlock peer of ``rule`` whose CIDR holds the pod ``other``'s IP when the
+    plugin's ipBlock matches no pod (so the peer would match under the specification)."""
+    if plugin.ipblock_matches_pods or not isinstance(other, Pod) or other.ip is None:
+        return None
+    for i, candidate in enumerate(rule.peers or ()):
+        if candidate.ip_block is not None and ipblock_contains(candidate.ip_block, other.ip):
+            return i
+    return None
+
+
 def _direction(
     cluster: Cluster,
     direction: PolicyType,
@@ -389,7 +407,8 @@ def _direction(
             if peer_ok and port_ok:
                 admitted.append(RuleMatch(policy.key, index, peer_i, port_i))
             else:
-                misses.append(RuleMiss(policy.key, index, peer_ok, port_ok))
+                ignored = None if peer_ok else _ipblock_ignored(rule, other, plugin)
+                misses.append(RuleMiss(policy.key, index, peer_ok, port_ok, ignored))
     return DirectionVerdict(direction, pod.key, tuple(selecting), tuple(admitted), tuple(misses))
 
 

@@ -84,9 +84,18 @@ def _match_line(side: DirectionVerdict, match: RuleMatch) -> str:
     return f"  - {match.policy} {rule} admits it (peer {peer}, port {port})."
 
 
-def _miss_line(side: DirectionVerdict, miss: RuleMiss) -> str:
+def _miss_line(side: DirectionVerdict, miss: RuleMiss, verdict: Verdict) -> str:
     reasons = []
-    if not miss.peer_ok:
+    if miss.ipblock_ignored is not None:
+        peer = _peer_path(side.direction, miss.ipblock_ignored)
+        conn = verdict.connection
+        other = (conn.dst if side.direction is PolicyType.EGRESS else conn.src).key
+        reasons.append(
+            f"peer does not match ({peer} is an ipBlock that contains {other}'s IP, but on "
+            f"{verdict.cni} an ipBlock never matches a pod, only addresses outside the "
+            "cluster)"
+        )
+    elif not miss.peer_ok:
         reasons.append("peer does not match")
     if not miss.port_ok:
         reasons.append("port does not match")
@@ -113,7 +122,7 @@ def _side_lines(side: DirectionVerdict, verdict: Verdict) -> list[str]:
         ]
     lines = [f"{head}: isolated for {word} by {', '.join(side.selecting_policies)}."]
     lines += [_match_line(side, m) for m in side.admitted_by]
-    lines += [_miss_line(side, m) for m in side.misses]
+    lines += [_miss_line(side, m, verdict) for m in side.misses]
     with_rules = {m.policy for m in side.admitted_by} | {m.policy for m in side.misses}
     for policy in side.selecting_policies:
         if policy not in with_rules:
@@ -206,6 +215,7 @@ def _side_dict(side: DirectionVerdict) -> dict[str, object]:
                 "rule": _rule_path(side.direction, m.rule_index),
                 "peer_matches": m.peer_ok,
                 "port_matches": m.port_ok,
+                "ipblock_ignores_pod": _peer_path(side.direction, m.ipblock_ignored),
             }
             for m in side.misses
         ],

@@ -133,12 +133,13 @@ def timeout_error(text: str) -> str | None:
 
 
 def image_error(text: str) -> str | None:
-    """Why ``text`` is not a container image reference (``[HOST[:PORT]/]PATH[:TAG][@DIGEST]``),
-        or ``None`` when it is.
+    """Why ``text`` is not a container image reference, or ``None`` when it is.
 
-        >>> image_error("registry.k8s.io/e2e-test-images/agnhost:2.52") is None
-        True
-        >>> image_error("x; touch /tmp/PW")[:40]
+    The grammar: ``[HOST[:PORT]/]PATH[:TAG][@DIGEST]``, lowercase path components.
+
+    >>> image_error("registry.k8s.io/e2e-test-images/agnhost:2.52") is None
+    True
+    >>> image_error("x; touch /tmp/PW")[:40]
     "'x; touch /tmp/PW' is not an image refer"
     """
     if len(text) > 255 or not _IMAGE.fullmatch(text):

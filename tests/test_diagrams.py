@@ -828,3 +828,33 @@ def test_lamps_agree_with_the_banner_on_a_cni_that_does_not_enforce():
     assert len(words) == 3 and all(t.get_text() == "not enforced" for t in words)
     assert "isolated" not in diagram.text()  # npcore: nothing is isolated on flannel
     assert not any(any(pair) for pair in diagram.isolated.values())
+
+
+def _scene_pool():
+    from lessonkit import scenes
+
+    return [three_tier(), scenes.multi_namespace(with_dns=True), scenes.three_tier(with_dns=True)]
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(data=st.data())
+def test_labels_never_cover_a_pod_box_or_an_arrow_end_in_any_scene(data):
+    """Beyond the course's own diagrams: any few flows in the course's scenes, every pod
+    isolated (the longest labels): no label or header covers a pod box, and no text
+    covers an arrowhead or an arrow's tail."""
+    cluster = data.draw(st.sampled_from(_scene_pool()))
+    peers = [p.key for p in cluster.pods] + [e.key for e in cluster.externals]
+    pair = st.lists(st.sampled_from(peers), min_size=2, max_size=2, unique=True)
+    flows = [
+        Flow(src, dst, port, label=f"{src.split('/')[-1]} -> {dst.split('/')[-1]}")
+        for (src, dst), port in data.draw(
+            st.lists(st.tuples(pair, st.sampled_from([53, 80, 3306])), min_size=1, max_size=5)
+        )
+    ]
+    fig, _ = flow_figure(_deny_everything(cluster), flows, title="A title")
+    problems = [
+        p
+        for p in _layout_problems(fig, fig.axes[0])
+        if "covers the pod box" in p or "the head of" in p or "the tail of" in p
+    ]
+    assert not problems, "\n".join(problems)

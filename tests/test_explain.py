@@ -64,6 +64,21 @@ EGRESS_TO_WORLD = NetworkPolicy(
 )
 
 BASE = Cluster.build(pods=[A, B, WEB], externals=[INTERNET], policies=[ALLOW_B])
+# Admits ingress to x/b from the pod range by ipBlock, or from app=admin pods.
+CIDR_TO_B = NetworkPolicy(
+    "b-from-cidr",
+    "x",
+    pod_selector=LabelSelector.of({"app": "b"}),
+    ingress=(
+        NetworkPolicyIngressRule(
+            from_=(
+                NetworkPolicyPeer(pod_selector=LabelSelector.of({"app": "admin"})),
+                NetworkPolicyPeer(ip_block=IPBlock("10.0.0.0/8")),
+            )
+        ),
+    ),
+)
+CIDR_CILIUM = BASE.with_policies([CIDR_TO_B]).with_cni("cilium")
 BOTH = BASE.with_policies([ALLOW_B, DENY_EGRESS, EGRESS_TO_WORLD])
 
 NOT_ISOLATED_A = (
@@ -247,6 +262,24 @@ CASES = [
         ],
         id="named-port: undefined on the destination",
     ),
+    pytest.param(
+        CIDR_CILIUM,
+        "x/a",
+        "x/b",
+        8080,
+        [
+            "Connection: x/a -> x/b on TCP port 8080",
+            "CNI: cilium (enforces NetworkPolicy; ipBlock peers do not match pod IPs).",
+            NOT_ISOLATED_A,
+            "Ingress to x/b: isolated for ingress by x/b-from-cidr.",
+            "  - x/b-from-cidr spec.ingress[0] does not admit it: peer does not match "
+            "(from[1] is an ipBlock that contains x/a's IP, but on cilium an ipBlock never "
+            "matches a pod, only addresses outside the cluster).",
+            "  Ingress is denied: no rule of a selecting policy admits it.",
+            "DENIED: blocked by ingress to x/b.",
+        ],
+        id="cilium: an ipBlock holding the pod's IP does not match the pod",
+    ),
 ]
 
 
@@ -317,10 +350,38 @@ def test_explain_dict_exact_shape() -> None:
                     "rule": "spec.ingress[1]",
                     "peer_matches": True,
                     "port_matches": False,
+                    "ipblock_ignores_pod": None,
                 }
             ],
         },
     }
+
+
+@pytest.mark.parametrize(
+    ("cluster", "expected"),
+    [(CIDR_CILIUM, "from[1]"), (CIDR_CILIUM.with_cni("calico"), "admitted")],
+)
+def test_explain_dict_names_the_ipblock_a_plugin_ignores_for_pods(
+    cluster: Cluster, expected: str
+) -> None:
+    """On Cilium the miss names the ipBlock peer that holds the pod's IP; where ipBlock
+    matches pods (the specification) the same peer admits the connection."""
+    verdict = is_allowed(cluster, Connection(cluster.pod("x/a"), cluster.pod("x/b"), 8080))
+    ingress = explain_dict(verdict)["ingress"]
+    assert isinstance(ingress, dict)
+    if expected == "admitted":
+        assert [m["peer"] for m in ingress["admitted_by"]] == ["from[1]"]
+        assert ingress["not_admitted_by"] == []
+    else:
+        assert ingress["not_admitted_by"] == [
+            {
+                "policy": "x/b-from-cidr",
+                "rule": "spec.ingress[0]",
+                "peer_matches": False,
+                "port_matches": True,
+                "ipblock_ignores_pod": expected,
+            }
+        ]
 
 
 def test_explain_dict_all_peers_all_ports_are_null_and_externals_have_no_pod() -> None:

@@ -634,6 +634,17 @@ def test_compare_accepts_single_matrix_documents(
     assert capsys.readouterr().out == "AGREE: all 16 cells as npcore predicted.\n"
 
 
+def test_single_documents_of_other_ports_are_not_probed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    one, other = tmp_path / "one.json", tmp_path / "other.json"
+    one.write_text(json.dumps(_observed()[1]))
+    other.write_text(json.dumps(_observed()[0]))
+    assert probe_main(["compare", str(one), str(other)]) == 2
+    err = capsys.readouterr().err
+    assert f"{other}: TCP 3306: not probed (the prediction has TCP 3306; the observation" in err
+
+
 def test_compare_core_is_pure() -> None:
     expected = parse_documents(json.loads((RECORDED / "expected.json").read_text()), "e")
     observed = parse_documents(_observed(), "o")

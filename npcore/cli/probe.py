@@ -4,8 +4,9 @@ prediction, and compare what the cluster did with it (docs/probe.md).
 * ``npcore probe FILE... --out DIR [--cni NAME] [--image IMAGE] [--timeout 2s]`` writes
   ``DIR/scenario.yaml``, ``DIR/policies.yaml``, ``DIR/expected.json`` (a list of
   ``npcore matrix --format json`` documents, one per probed port and protocol) and
-  ``DIR/run.sh`` (kubectl only; writes ``observed.json``).  Exit 0, 1 for invalid
-  manifests, 2 for usage errors.
+  ``DIR/run.sh`` (kubectl only; writes ``observed.json``) and ``DIR/cleanup.sh``.  Exit
+  0, 1 for invalid manifests, 2 for usage errors (an ``--out`` that cannot be written,
+  a ``--timeout`` that is not a duration, an ``--image`` that is not an image reference).
 * ``npcore probe compare EXPECTED OBSERVED``: exit 0 when every cell agrees, 1 when some
   differ (each explained), 2 for unusable input (unreadable, not JSON, wrong schema,
   other peers or ports).
@@ -60,9 +61,13 @@ def _generate_parser(prog: str) -> ArgumentParser:
     parser.add_argument("files", nargs="+", metavar="FILE", help="manifests (file, dir or -)")
     parser.add_argument("--out", required=True, metavar="DIR", help="directory to write to")
     add_cluster_options(parser, externals=False)
-    parser.add_argument("--image", default=AGNHOST_IMAGE, help=f"server image ({AGNHOST_IMAGE})")
     parser.add_argument(
-        "--timeout", default=DEFAULT_TIMEOUT, help="agnhost connect timeout (default 2s)"
+        "--image", default=AGNHOST_IMAGE, help=f"server image reference ({AGNHOST_IMAGE})"
+    )
+    parser.add_argument(
+        "--timeout",
+        default=DEFAULT_TIMEOUT,
+        help="agnhost connect timeout: a whole number with ms, s or m (default 2s)",
     )
     return parser
 

@@ -474,12 +474,12 @@ NEEDS_PREDICTIONS = "write one line per flow: 'SRC -> DST PROTOCOL PORT: allowed
 
 def not_a_candidate(choice: str, keys: str) -> str:
     """A pick that names no candidate."""
-    return f"{choice[:200]!r} is not a candidate; answer one of {keys}"
+    return f"{echo(choice)!r} is not a candidate; answer one of {keys}"
 
 
 def not_a_verdict(flow: str, word: object) -> str:
     """A prediction that is neither allowed nor denied."""
-    return f"{flow}: answer allowed or denied, not {str(word)[:80]!r}"
+    return f"{flow}: answer allowed or denied, not {echo(word)!r}"
 
 
 REVEAL_NOTE = (
@@ -496,18 +496,18 @@ def item_missing(item: object) -> str:
 def item_wrong(item: object, right: object | None = None, why_text: str = "") -> str:
     """An item answered wrongly; ``right`` only on an explicit reveal."""
     if right is None:
-        return f"{item}: not right"
+        return f"{echo(item)}: not right"
     return f"{item}: it is {right}. {why_text}".rstrip()
 
 
 def item_unknown(item: object) -> str:
     """A key that is not one of the items."""
-    return f"{item}: not one of the items to answer (check the spelling)"
+    return f"{echo(item)}: not one of the items to answer (check the spelling)"
 
 
 def option_extra(item: str, why_text: str = "") -> str:
     """A chosen option that should not be chosen."""
-    return f"{item} should not be in your answer. {why_text}".rstrip()
+    return f"{echo(item)} should not be in your answer. {why_text}".rstrip()
 
 
 def option_missing_count(count: int) -> str:
@@ -523,7 +523,7 @@ def option_missing(item: str) -> str:
 
 def not_the_answer(value: object, why_text: str = "") -> str:
     """A single-choice answer that is wrong."""
-    return f"{value} is not the right answer. {why_text}".rstrip()
+    return f"{echo(value)} is not the right answer. {why_text}".rstrip()
 
 
 def not_the_candidate(key: str) -> str:
@@ -583,3 +583,22 @@ def printable(text: str) -> str:
     'a\\\\nthree-tier-db: passed'
     """
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+ECHO_LIMIT = 80
+
+
+def echo(value: object) -> str:
+    """A learner's value as feedback repeats it: at most :data:`ECHO_LIMIT` characters
+    (then ``...``), a huge number by its size, control characters escaped.
+
+    >>> echo(10**5000)
+    'a number of about 5001 digits'
+    >>> echo("x" * 100)[-6:]
+    'xxx...'
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        digits = int(abs(value).bit_length() * 0.30103) + 1  # log10(2): no str() of it
+        return f"a number of about {digits} digits"
+    text = printable(str(value))
+    return text if len(text) <= ECHO_LIMIT else text[:ECHO_LIMIT] + "..."

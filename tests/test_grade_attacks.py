@@ -827,3 +827,16 @@ def test_the_deny_everything_cap_does_not_claim_everything_is_blocked() -> None:
     from autograder.feedback import blind_line
 
     assert "blocking everything" not in blind_line(False)
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "answer"),
+    [
+        pytest.param("least-permissive", "answer: " + "9" * 5000, id="pick, 5000 digits"),
+        pytest.param("classify-direction", "answer:\n  " + "k" * 500 + ": ingress\n", id="key"),
+    ],
+)
+def test_echoed_values_are_short(exercise_id: str, answer: str) -> None:
+    result = grade(exercise_id, answer)
+    assert not result.passed
+    assert max(len(line) for line in result.feedback) < 400, result.text()

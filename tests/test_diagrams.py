@@ -542,6 +542,26 @@ def test_draw_refuses_a_picture_that_would_be_hard_to_read(tmp_path, capsys):
     )
 
 
+def test_draw_refuses_a_crowded_picture_under_the_bound(tmp_path, capsys):
+    """20 arrows among five pods of one namespace, every pod isolated both ways: the
+    labels "blocked by egress and ingress" collide, so nothing is written."""
+    pods = "".join(
+        f"---\n{{apiVersion: v1, kind: Pod, metadata: {{name: p{i}, namespace: shop}}}}\n"
+        for i in range(5)
+    )
+    deny = (
+        "---\n{apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: deny,"
+        " namespace: shop}, spec: {podSelector: {}, policyTypes: [Ingress, Egress]}}\n"
+    )
+    (tmp_path / "crowded.yaml").write_text(pods + deny)
+    out_file = tmp_path / "f.png"
+    argv = [str(tmp_path / "crowded.yaml"), "--port", "80", "-o", str(out_file)]
+    code, out, err = _draw(argv, capsys)
+    assert code == 2 and out == "" and not out_file.exists()
+    assert err.startswith("npcore draw: error: this diagram would be hard to read (")
+    assert "overlaps" in err and "more): pick fewer with --flow SRC:DST" in err
+
+
 def test_draw_missing_file_is_a_usage_error(tmp_path, capsys):
     code, _, err = _draw([str(tmp_path / "nope.yaml"), "--port", "80"], capsys)
     assert code == 2

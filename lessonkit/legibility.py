@@ -39,6 +39,20 @@ def _text_extent(text: Text, renderer: Any) -> Bbox:
     return text.get_window_extent(renderer)
 
 
+def _name(text: Text) -> str:
+    """A text as a message names it: quoted, on one line."""
+    return repr(" ".join(text.get_text().split()))
+
+
+def _mark_name(gid: str) -> str:
+    """How a message names a cross or a lamp (``block:SIDE:FLOW``, ``lamp:POD:...``)."""
+    kind, _, rest = gid.partition(":")
+    if kind == "block":
+        side, _, flow = rest.partition(":")
+        return f"the {side} ✖ of {flow}"
+    return f"a lamp of {rest.split(':')[0]}"
+
+
 def _arrows(ax: Axes) -> list[FancyArrowPatch]:
     return [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
 
@@ -110,9 +124,9 @@ def problems(fig: Figure, ax: Axes) -> list[str]:
     texts = [t for t in ax.texts if t.get_visible() and t.get_text().strip()]
     legend = ax.get_legend()
     legend_texts = [t for t in legend.get_texts() if t.get_text().strip()] if legend else []
-    boxes = [(repr(t.get_text()), _text_extent(t, renderer)) for t in texts + legend_texts]
+    boxes = [(_name(t), _text_extent(t, renderer)) for t in texts + legend_texts]
     outside = [  # texts that belong outside every pod box: labels and headers
-        (repr(t.get_text()), _text_extent(t, renderer))
+        (_name(t), _text_extent(t, renderer))
         for t in texts
         if (t.get_gid() or "").startswith(("label:", "header:"))
     ]
@@ -122,7 +136,7 @@ def problems(fig: Figure, ax: Axes) -> list[str]:
         if isinstance(p, FancyBboxPatch) and (p.get_gid() or "").startswith("box:")
     ]
     marks = [
-        (str(line.get_gid()), line.get_window_extent(renderer))
+        (_mark_name(str(line.get_gid())), line.get_window_extent(renderer))
         for line in ax.lines
         if (line.get_gid() or "").startswith(("block:", "lamp:"))
     ]
@@ -136,7 +150,7 @@ def problems(fig: Figure, ax: Axes) -> list[str]:
     found += _arrow_problems(ax, solid, area)
     if area is not None:
         found += [
-            f"{t.get_text()!r} covers the legend"
+            f"{_name(t)} covers the legend"
             for t in texts
             if _overlap(_text_extent(t, renderer), area)
         ]

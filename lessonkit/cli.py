@@ -10,6 +10,12 @@ unsupported output format, is a usage error); input is read by :mod:`npcore.cli.
 * The picture goes to ``-o`` (``.png`` or ``.svg``); stdout gets the diagram's text
   alternative, one line per arrow, then the CNI line.
 
+Legible or refused: more than ``MAX_FLOWS`` arrows, or a picture that
+:func:`lessonkit.legibility.problems` finds hard to read (texts that overlap or are cut,
+hidden arrows, a covered legend) or that would be drawn smaller than the common size, is
+a usage error whose message says what to do (pick flows with ``--flow``, or use
+``npcore matrix``); nothing is written then.
+
 Flows: every ``--flow SRC:DST[:PORT[/PROTOCOL]]`` given (``--port`` is the default port),
 or, without ``--flow``, every ordered pair of peers on ``--port``: pods (``ns/name``) and
 externals (``--external NAME=IP``), leaving out a peer to itself, external to external,
@@ -37,14 +43,26 @@ from npcore.cli.sources import load_input
 if TYPE_CHECKING:
     from lessonkit.diagrams import Flow
 
-__all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "all_pairs", "build_parser", "main"]
+__all__ = [
+    "EXIT_INVALID",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "MAX_FLOWS",
+    "all_pairs",
+    "build_parser",
+    "main",
+]
 
 PROG = "npcore draw"
+# The most arrows one picture holds legibly: every ordered pair of 5 pods in two
+# namespaces (20) still passes lessonkit.legibility on its own CNI, on Flannel and with
+# every pod isolated; denser scenes of 10-30 arrows already fail (see docs/widgets.md).
+MAX_FLOWS = 20
 FORMATS = ("png", "svg")
 
 
 if TYPE_CHECKING:
-    from lessonkit.verdicts import Flow
+    from lessonkit.verdicts import Flow, FlowDiagram
 
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
@@ -101,7 +119,7 @@ def all_pairs(cluster: Cluster, port: int | str, protocol: str = "TCP") -> list[
 
 
 def _run(args: argparse.Namespace) -> int:
-    from lessonkit.diagrams import Flow, render
+    from lessonkit.diagrams import Flow
 
     fmt = os.path.splitext(args.output)[1].lstrip(".").lower()
     if fmt not in FORMATS:
@@ -121,6 +139,11 @@ def _run(args: argparse.Namespace) -> int:
         flows = all_pairs(cluster, args.port, args.protocol)
         if not flows:
             raise UsageError(f"no pair of peers to draw on {args.protocol} {args.port}")
+    if len(flows) > MAX_FLOWS:
+        raise UsageError(
+            f"{len(flows)} connections are too many to draw legibly (at most {MAX_FLOWS}): "
+            "pick some with --flow SRC:DST, or see them all with npcore matrix"
+        )
     for flow in flows:
         for name in (flow.src, flow.dst):
             try:
@@ -129,7 +152,7 @@ def _run(args: argparse.Namespace) -> int:
                 raise UsageError(f"--flow {flow.name}: {error}") from None
             if peer.key != name:  # found by IP or prefix: the diagram names peers by key
                 raise UsageError(f"--flow {flow.name}: write {name!r} as {peer.key!r}")
-    data, diagram = render(cluster, flows, fmt=fmt, title=args.title, dpi=args.dpi)
+    data, diagram = _legible(cluster, flows, fmt, args.title, args.dpi)
     try:
         with open(args.output, "wb") as out:
             out.write(data)
@@ -138,6 +161,27 @@ def _run(args: argparse.Namespace) -> int:
     print(diagram.text())
     print(f"wrote {args.output}", file=sys.stderr)
     return EXIT_OK
+
+
+def _legible(
+    cluster: Cluster, flows: list[Flow], fmt: str, title: str | None, dpi: int
+) -> tuple[bytes, FlowDiagram]:
+    """The picture's bytes and diagram, or a UsageError when it would be hard to read."""
+    from lessonkit.diagrams import figure_bytes, flow_figure
+    from lessonkit.layout import WIDTH_INCHES
+    from lessonkit.legibility import problems
+
+    fig, diagram = flow_figure(cluster, flows, title=title, dpi=dpi)
+    found = problems(fig, fig.axes[0])
+    if abs(fig.get_size_inches()[0] - WIDTH_INCHES) > 0.01:
+        found.insert(0, f"{len(cluster.peers())} pods and externals would be drawn too small")
+    if found:
+        more = f" and {len(found) - 1} more" if len(found) > 1 else ""
+        raise UsageError(
+            f"this diagram would be hard to read ({found[0]}{more}): "
+            "pick fewer with --flow SRC:DST, give fewer manifests, or use npcore matrix"
+        )
+    return figure_bytes(fig, diagram, fmt=fmt, title=title), diagram
 
 
 def main(argv: Sequence[str] | None = None, *, prog: str = PROG) -> int:

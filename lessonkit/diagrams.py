@@ -508,12 +508,20 @@ def render(
 ) -> tuple[bytes, FlowDiagram]:
     """The diagram as PNG or SVG bytes, and the FlowDiagram it shows."""
     fig, diagram = flow_figure(cluster, flows, title=title, dpi=dpi)
+    return figure_bytes(fig, diagram, fmt=fmt, title=title), diagram
+
+
+def figure_bytes(
+    fig: Figure, diagram: FlowDiagram, *, fmt: str = "png", title: str | None = None
+) -> bytes:
+    """A figure from :func:`flow_figure` as PNG or SVG bytes (a PNG carries the text
+    alternative as its description)."""
     buffer = io.BytesIO()
     metadata = {"Title": title or "flow diagram"}
     if fmt == "png":
         metadata = {"Title": title or "flow diagram", "Description": diagram.text()}
     fig.savefig(buffer, format=fmt, metadata=metadata)
-    return buffer.getvalue(), diagram
+    return buffer.getvalue()
 
 
 def render_png(

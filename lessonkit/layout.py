@@ -95,7 +95,11 @@ def _layout(cluster: Cluster, flows: Sequence[Flow]) -> _Layout:
         [y for c in curves for _, y in c.points(20)] + [_label_rect(c)[3] for c in curves],
         default=0.0,
     )
-    lowest = min([cluster_bottom] + [_label_rect(c)[1] for c in curves])
+    lowest = min(  # below the lowest box, arrow and label: the legend's band is free
+        [cluster_bottom]
+        + [y for c in curves for _, y in c.points(20)]
+        + [_label_rect(c)[1] for c in curves]
+    )
     top = max(0.3, highest + 0.1)
     ylim = (lowest - 0.3 - _LEGEND_BAND, top + _BANNER_BAND + _TITLE_BAND)
     placed = _Layout(centers, tuple(bands), xlim, ylim)
@@ -233,6 +237,9 @@ def _curves(layout: _Layout, flows: Sequence[Flow]) -> list[_Curve]:
     paths = _paths(layout, flows)
     scale = _scale(layout)
     hard: list[Rect] = [*_box_rects(layout), *(r for _, r in _headers(layout, paths))]
+    left, right = layout.xlim
+    if right > left:  # beyond the left and right edges: a label there would be cut
+        hard += [(left - 100.0, -1e4, left + 0.05, 1e4), (right - 0.05, -1e4, right + 100.0, 1e4)]
     for path in paths:
         hard += [
             _head_rect(path),

@@ -12,7 +12,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import itertools
 
 import pytest
 from hypothesis import given, settings
@@ -33,6 +32,8 @@ from lessonkit.diagrams import (
     flow_figure,
     render,
 )
+from lessonkit.legibility import MIN_ARROW_PX  # noqa: F401
+from lessonkit.legibility import problems as _layout_problems
 from npcore import (
     Cluster,
     Connection,
@@ -416,6 +417,8 @@ def test_diagram_agrees_with_is_allowed(chosen, cni, pairs):
 
 REPO = __import__("pathlib").Path(__file__).resolve().parent.parent
 SHOP_YAML = str(REPO / "docs" / "img" / "three-tier.yaml")
+LARGEST_YAML = str(REPO / "tests" / "data" / "draw" / "five-pods.yaml")  # 20 arrows on 80
+TOO_LARGE_YAML = str(REPO / "tests" / "data" / "draw" / "six-pods.yaml")  # 30 arrows on 80
 SHOP_FLOWS = [
     "--flow=user:shop/web:80",
     "--flow=shop/web:shop/api:8080",
@@ -499,6 +502,64 @@ def test_draw_usage_errors_exit_2(tmp_path, capsys, monkeypatch, args, message):
     assert err.startswith("npcore draw: error: ")
     assert message in err
     assert "Traceback" not in err
+
+
+def test_draw_refuses_more_connections_than_it_draws_legibly(tmp_path, capsys):
+    from lessonkit.cli import MAX_FLOWS
+
+    out_file = tmp_path / "f.png"
+    code, out, err = _draw([TOO_LARGE_YAML, "--port", "80", "-o", str(out_file)], capsys)
+    assert code == 2 and out == "" and not out_file.exists()
+    assert err == (
+        f"npcore draw: error: 30 connections are too many to draw legibly (at most {MAX_FLOWS}):"
+        " pick some with --flow SRC:DST, or see them all with npcore matrix\n"
+    )
+    # the bound counts --flow too: one more than the largest accepted scene is refused
+    pairs = ["shop/web:data/db", "data/db:shop/web"] * MAX_FLOWS
+    flows = [f"--flow={pair}" for pair in pairs[: MAX_FLOWS + 1]]
+    code, _, err = _draw([LARGEST_YAML, "--port", "80", *flows, "-o", str(out_file)], capsys)
+    assert code == 2 and f"{MAX_FLOWS + 1} connections are too many" in err
+    assert not out_file.exists()
+
+
+def test_draw_refuses_a_picture_that_would_be_hard_to_read(tmp_path, capsys):
+    """40 pods would be drawn smaller than the common size: refused, with what to do."""
+    text = "".join(
+        f"---\n{{apiVersion: v1, kind: Pod, metadata: {{name: p{i}, namespace: ns{i % 2}}}}}\n"
+        for i in range(40)
+    )
+    (tmp_path / "many.yaml").write_text(text)
+    out_file = tmp_path / "f.png"
+    argv = [str(tmp_path / "many.yaml"), "--flow", "ns0/p0:ns1/p1:80", "-o", str(out_file)]
+    code, out, err = _draw(argv, capsys)
+    assert code == 2 and out == "" and not out_file.exists()
+    assert err.startswith(
+        "npcore draw: error: this diagram would be hard to read (40 pods and externals"
+        " would be drawn too small"
+    )
+    assert err.endswith(
+        "pick fewer with --flow SRC:DST, give fewer manifests, or use npcore matrix\n"
+    )
+
+
+def test_draw_refuses_a_crowded_picture_under_the_bound(tmp_path, capsys):
+    """20 arrows among five pods of one namespace, every pod isolated both ways: the
+    labels "blocked by egress and ingress" collide, so nothing is written."""
+    pods = "".join(
+        f"---\n{{apiVersion: v1, kind: Pod, metadata: {{name: p{i}, namespace: shop}}}}\n"
+        for i in range(5)
+    )
+    deny = (
+        "---\n{apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: deny,"
+        " namespace: shop}, spec: {podSelector: {}, policyTypes: [Ingress, Egress]}}\n"
+    )
+    (tmp_path / "crowded.yaml").write_text(pods + deny)
+    out_file = tmp_path / "f.png"
+    argv = [str(tmp_path / "crowded.yaml"), "--port", "80", "-o", str(out_file)]
+    code, out, err = _draw(argv, capsys)
+    assert code == 2 and out == "" and not out_file.exists()
+    assert err.startswith("npcore draw: error: this diagram would be hard to read (")
+    assert "overlaps" in err and "more): pick fewer with --flow SRC:DST" in err
 
 
 def test_draw_missing_file_is_a_usage_error(tmp_path, capsys):
@@ -589,8 +650,6 @@ def test_npcore_draw_dispatches_to_lessonkit(tmp_path, capsys):
 
 # --- every diagram the course makes: no overlap, no cut text, every arrow visible ----------
 
-MIN_ARROW_PX = 40  # the visible length an arrow keeps outside every text and box
-
 
 def _recorded_scenes():
     """Every (cluster, flows) the lessons, their self-checks and challenges, and
@@ -598,6 +657,7 @@ def _recorded_scenes():
     layout recorded; each PredictFlows self-check's reveal is added."""
     import contextlib
     import io
+    import tempfile
 
     import jupytext
 
@@ -630,9 +690,19 @@ def _recorded_scenes():
             check = bank.get(check_id)
             if isinstance(check, PredictFlows):
                 render(check.cluster, check.flows)
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            draw_main([SHOP_YAML, "--external", "user=203.0.113.10", *SHOP_FLOWS, "-o", "-"])
-            draw_main([SHOP_YAML, "--port", "3306", "-o", "-"])
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(io.StringIO()),
+        ):
+            out = f"{tmp}/flows.png"
+            shop = [SHOP_YAML, "--external", "user=203.0.113.10", *SHOP_FLOWS, "-o", out]
+            assert draw_main(shop) == 0
+            assert draw_main([SHOP_YAML, "--port", "3306", "-o", out]) == 0
+            # the largest scene drawn with every pair of peers, and one pod more (refused)
+            assert draw_main([LARGEST_YAML, "--port", "80", "-o", out]) == 0
+            assert draw_main([TOO_LARGE_YAML, "--port", "80", "-o", f"{tmp}/no.png"]) == 2
+            assert not __import__("os").path.exists(f"{tmp}/no.png")
     finally:
         d._layout = original
     # each "write it" challenge as the learner first sees it (its starter policies)
@@ -659,111 +729,6 @@ def _deny_everything(cluster: Cluster) -> Cluster:
         for ns in namespaces
     ]
     return cluster.with_policies(deny)
-
-
-def _overlap(a, b, tolerance=0.5) -> bool:
-    return (
-        min(a.x1, b.x1) - max(a.x0, b.x0) > tolerance
-        and min(a.y1, b.y1) - max(a.y0, b.y0) > tolerance
-    )
-
-
-def _text_extent(text, renderer):
-    """What a text covers: its white box when it has one, else its glyphs."""
-    patch = text.get_bbox_patch()
-    if patch is not None:
-        return patch.get_window_extent(renderer)
-    return text.get_window_extent(renderer)
-
-
-def _arrowheads(ax):
-    """(gid, extent) of every drawn arrowhead, in display coordinates."""
-    from matplotlib.patches import FancyArrowPatch
-    from matplotlib.transforms import Bbox
-
-    heads = []
-    for patch in ax.patches:
-        if not isinstance(patch, FancyArrowPatch):
-            continue
-        paths, fillables = patch._get_path_in_displaycoord()
-        for path, filled in zip(paths, fillables, strict=True):
-            if filled:
-                extent = Bbox.from_extents(*path.get_extents().extents)
-                heads.append((f"the head of {patch.get_gid()}", extent))
-    return heads
-
-
-def _layout_problems(fig, ax) -> list[str]:
-    """Overlapping text boxes; text over a cross or a lamp; an arrow's label or a
-    namespace header over a pod box; any text over an arrowhead; text outside the
-    figure; and arrows whose visible length (outside all text and boxes) is under
-    MIN_ARROW_PX."""
-    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-    from matplotlib.transforms import Bbox
-
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    texts = [t for t in ax.texts if t.get_visible() and t.get_text().strip()]
-    legend = ax.get_legend()
-    if legend is not None:
-        texts += [t for t in legend.get_texts() if t.get_text().strip()]
-    boxes = [(repr(t.get_text()), _text_extent(t, renderer)) for t in texts]
-    outside = [  # texts that belong outside every pod box: labels and headers
-        (repr(t.get_text()), _text_extent(t, renderer))
-        for t in texts
-        if (t.get_gid() or "").startswith(("label:", "header:"))
-    ]
-    pod_boxes = [
-        (p.get_gid(), p.get_window_extent(renderer))
-        for p in ax.patches
-        if isinstance(p, FancyBboxPatch) and (p.get_gid() or "").startswith("box:")
-    ]
-    marks = [
-        (line.get_gid(), line.get_window_extent(renderer))
-        for line in ax.lines
-        if (line.get_gid() or "").startswith(("block:", "lamp:"))
-    ]
-    heads = _arrowheads(ax)
-    for patch in ax.patches:  # where each arrow starts: its tail is as visible as its head
-        if isinstance(patch, FancyArrowPatch):
-            x, y = ax.transData.transform(patch._path_original.vertices[0])
-            heads.append(
-                (f"the tail of {patch.get_gid()}", Bbox.from_extents(x - 3, y - 3, x + 3, y + 3))
-            )
-    problems = []
-    frame = fig.bbox
-    for i, (name, box) in enumerate(boxes):
-        if box.x0 < frame.x0 - 0.5 or box.x1 > frame.x1 + 0.5 or box.y0 < -0.5:
-            problems.append(f"{name} is cut by the edge of the picture")
-        if box.y1 > frame.y1 + 0.5:
-            problems.append(f"{name} is cut by the edge of the picture")
-        for other, obox in boxes[i + 1 :]:
-            if _overlap(box, obox):
-                problems.append(f"{name} overlaps {other}")
-        for mark, mbox in [*marks, *heads]:
-            if _overlap(box, mbox):
-                problems.append(f"{name} overlaps {mark}")
-    for name, box in outside:
-        for pod, pbox in pod_boxes:
-            if _overlap(box, pbox):
-                problems.append(f"{name} covers the pod box {pod}")
-    solid = [b for _, b in boxes] + [b for _, b in pod_boxes]
-    for patch in ax.patches:
-        if not isinstance(patch, FancyArrowPatch):
-            continue
-        p0, c, p2 = ax.transData.transform(patch._path_original.vertices[:3])
-        points = [
-            (1 - t) ** 2 * p0 + 2 * (1 - t) * t * c + t**2 * p2
-            for t in (i / 200 for i in range(201))
-        ]
-        visible = 0.0
-        for a, b in itertools.pairwise(points):
-            mid = (a + b) / 2
-            if not any(s.contains(mid[0], mid[1]) for s in solid):
-                visible += float(((b - a) ** 2).sum() ** 0.5)
-        if visible < MIN_ARROW_PX:
-            problems.append(f"{patch.get_gid()}: only {visible:.0f} px visible")
-    return problems
 
 
 def test_every_course_diagram_is_free_of_overlaps_and_keeps_its_arrows_visible():
@@ -817,6 +782,19 @@ def test_the_overlap_check_finds_labels_on_pod_boxes_and_arrowheads():
     end = arrow._path_original.vertices[-1]
     ax.text(*end, "o", fontsize=7, ha="center", va="center")
     assert any("overlaps the head of arrow:" in p for p in _layout_problems(fig, ax))
+
+
+def test_the_overlap_check_finds_an_arrow_through_the_legend():
+    from matplotlib.path import Path
+
+    fig, _ = flow_figure(three_tier(DB_POLICY), FLOWS)
+    ax = fig.axes[0]
+    assert _layout_problems(fig, ax) == []
+    (x0, x1), (y0, _) = ax.get_xlim(), ax.get_ylim()
+    y = y0 + 0.3  # the legend's band
+    across = Path([(x0 + 1, y), ((x0 + x1) / 2, y), (x1 - 1, y)], [1, 3, 3])
+    ax.add_patch(FancyArrowPatch(path=across, arrowstyle="-|>", gid="arrow:across"))
+    assert "arrow:across crosses the legend" in _layout_problems(fig, ax)
 
 
 def test_lamps_agree_with_the_banner_on_a_cni_that_does_not_enforce():

@@ -20,7 +20,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "seed-coverage.md"
-SEED = Path("/work/shared/seed/network-policy-notes.txt")
+# shared/ lies beside the checkout (CI copies it there too); /work/shared is this
+# workplace's own copy, used when the checkout is elsewhere.
+SEED = next(
+    (
+        p
+        for p in (
+            ROOT.parent / "shared" / "seed" / "network-policy-notes.txt",
+            Path("/work/shared/seed/network-policy-notes.txt"),
+        )
+        if p.is_file()
+    ),
+    ROOT.parent / "shared" / "seed" / "network-policy-notes.txt",
+)
 
 
 class Point(NamedTuple):
